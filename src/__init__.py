@@ -1,0 +1,1 @@
+"""Scene-text OCR model zoo on MindSpore: DeepText (detection) and CRNN (recognition)."""

@@ -1,0 +1,46 @@
+"""Argument handling shared by the top-level scripts: ``--model``, ``--config`` and config overrides."""
+import argparse
+import importlib
+import os
+import sys
+
+from src.config import ConfigError, load_config
+
+MODELS = ("crnn", "deeptext")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def default_config(model):
+    return os.path.join(ROOT, "configs", model, f"{model}_cpu.yaml")
+
+
+def parse(argv, description, add_arguments=None, models=MODELS):
+    """Parse known arguments; everything else is a ``--key value`` config override."""
+    parser = argparse.ArgumentParser(description=description,
+                                     epilog="Any config key can be overridden: --train.lr 0.01 or --lr 0.01")
+    parser.add_argument("--model", required=True, choices=models)
+    parser.add_argument("--config", help="YAML config (default: configs/MODEL/MODEL_cpu.yaml)")
+    if add_arguments:
+        add_arguments(parser)
+    args, overrides = parser.parse_known_args(argv)
+    cfg = None
+    if args.model in MODELS:
+        cfg = load_config(args.config or default_config(args.model), overrides)
+    elif overrides:
+        raise ConfigError(f"unexpected arguments {overrides}")
+    return args, cfg
+
+
+def task_module(model):
+    return importlib.import_module(f"src.{model}.task")
+
+
+def run_main(main):
+    """Run ``main`` turning expected user errors into one clear line and a non-zero exit."""
+    from src.engine.trainer import NonFiniteLoss
+
+    try:
+        return main()
+    except (ConfigError, FileNotFoundError, ValueError, NonFiniteLoss) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

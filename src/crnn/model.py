@@ -1,0 +1,69 @@
+"""CRNN: a VGG-style convolution stack that reduces a text line to a sequence of feature columns,
+a bidirectional LSTM over the columns, and a per-column classifier trained with CTC.
+
+For a 32 x W input the conv stack gives a 1 x (W/4 - 1) feature map: 24 time steps for W = 100.
+"""
+import mindspore.nn as nn
+import mindspore.ops as ops
+
+
+def conv_bn_relu(in_channels, out_channels, kernel=3, padding=1):
+    pad_mode = "pad" if padding else "valid"
+    return [nn.Conv2d(in_channels, out_channels, kernel, pad_mode=pad_mode, padding=padding, has_bias=False),
+            nn.BatchNorm2d(out_channels, momentum=0.9), nn.ReLU()]
+
+
+class VGGFeatureExtractor(nn.Cell):
+    """Seven conv-BN-ReLU layers with pooling (2x2, 2x2, 2x1, 2x1) and a final 2x2 valid conv."""
+
+    def __init__(self, in_channels=3, widths=(64, 128, 256, 256, 512, 512, 512)):
+        super().__init__()
+        c1, c2, c3, c4, c5, c6, c7 = widths
+        layers = conv_bn_relu(in_channels, c1) + [nn.MaxPool2d(2, 2)]
+        layers += conv_bn_relu(c1, c2) + [nn.MaxPool2d(2, 2)]
+        layers += conv_bn_relu(c2, c3) + conv_bn_relu(c3, c4) + [nn.MaxPool2d((2, 1), (2, 1))]
+        layers += conv_bn_relu(c4, c5) + conv_bn_relu(c5, c6) + [nn.MaxPool2d((2, 1), (2, 1))]
+        layers += conv_bn_relu(c6, c7, kernel=2, padding=0)
+        self.layers = nn.SequentialCell(layers)
+        self.out_channels = c7
+
+    def construct(self, x):
+        return self.layers(x)
+
+
+class CRNN(nn.Cell):
+    """Images (N, C, 32, W) -> logits (T, N, num_classes), T = W // 4 - 1."""
+
+    def __init__(self, num_classes=37, in_channels=3, widths=(64, 128, 256, 256, 512, 512, 512),
+                 hidden_size=256, num_layers=2, image_height=32):
+        super().__init__()
+        if image_height != 32:
+            raise ValueError("CRNN's conv stack reduces height 32 to 1; image_height must be 32")
+        self.features = VGGFeatureExtractor(in_channels, widths)
+        self.rnn = nn.LSTM(self.features.out_channels, hidden_size, num_layers=num_layers,
+                           bidirectional=True, batch_first=False)
+        self.classifier = nn.Dense(2 * hidden_size, num_classes)
+        self.num_classes = num_classes
+
+    def construct(self, images):
+        features = self.features(images)                   # N, C, 1, T
+        sequence = features.squeeze(2).transpose(2, 0, 1)  # T, N, C
+        sequence, _ = self.rnn(sequence)
+        t, n, c = sequence.shape
+        logits = self.classifier(sequence.reshape(t * n, c))
+        return logits.reshape(t, n, self.num_classes)
+
+
+def sequence_length(image_width):
+    return image_width // 4 - 1
+
+
+class CRNNInference(nn.Cell):
+    """The exported graph: images -> per-step log-probabilities (N, T, num_classes)."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def construct(self, images):
+        return ops.log_softmax(self.network(images), -1).transpose(1, 0, 2)

@@ -1,0 +1,253 @@
+"""CRNN's train / evaluate / export / benchmark procedures, called by the top-level scripts."""
+import json
+import os
+import time
+
+import numpy as np
+
+from src.config import save_config
+from src.data.charset import Charset
+from src.data.loader import BatchLoader
+from src.data.words import WordDataset, open_word_source
+from src.metrics.text import RecognitionMetrics
+
+TASK = "crnn"
+
+
+def build_charset(cfg):
+    c = cfg["charset"]
+    return Charset(c["alphabet"], c.get("case_fold", True), c.get("max_length", 23))
+
+
+def build_network(cfg, charset, **overrides):
+    from src.registry import create_model
+
+    image = cfg["image"]
+    return create_model(cfg["model"]["name"], num_classes=charset.num_classes,
+                        in_channels=image["channels"], **overrides)
+
+
+class ConcatSource:
+    """Several word sources read as one (comma-separated dataset paths)."""
+
+    def __init__(self, sources):
+        self.sources = sources
+        self.offsets = np.cumsum([0] + [len(s) for s in sources])
+        self.name = " + ".join(s.name for s in sources)
+        self.trusted_labels = all(s.trusted_labels for s in sources)
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def _locate(self, i):
+        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        return self.sources[k], i - int(self.offsets[k])
+
+    def label(self, i):
+        source, j = self._locate(i)
+        return source.label(j)
+
+    def labels(self):
+        return [label for s in self.sources for label in s.labels()]
+
+    def image(self, i):
+        source, j = self._locate(i)
+        return source.image(j)
+
+    def lexicon(self, i):
+        source, j = self._locate(i)
+        return source.lexicon(j)
+
+
+def build_dataset(cfg, charset, spec, num_samples, seed):
+    data, image = cfg["data"], cfg["image"]
+    sources = [open_word_source(part.strip(), charset.alphabet, charset.max_length, num_samples, seed,
+                                tuple(data.get("font_dirs") or ()))
+               for part in str(spec).split(",") if part.strip()]
+    source = sources[0] if len(sources) == 1 else ConcatSource(sources)
+    return WordDataset(source, charset, image["height"], image["width"], image["channels"])
+
+
+def crnn_inputs(charset):
+    import mindspore as ms
+
+    def to_inputs(batch):
+        images, labels, count = batch
+        targets, lengths = charset.encode_batch(labels)
+        return (ms.Tensor(images), ms.Tensor(targets), ms.Tensor(lengths)), count
+
+    return to_inputs
+
+
+def build_optimizer(cfg, params, learning_rates):
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    t = cfg["train"]
+    lr = ms.Tensor(learning_rates)
+    if t["optimizer"] == "sgd":
+        return nn.SGD(params, learning_rate=lr, momentum=t["momentum"], nesterov=t.get("nesterov", False),
+                      weight_decay=t.get("weight_decay", 0.0))
+    if t["optimizer"] == "momentum":
+        return nn.Momentum(params, learning_rate=lr, momentum=t["momentum"],
+                           weight_decay=t.get("weight_decay", 0.0))
+    if t["optimizer"] == "adam":
+        return nn.Adam(params, learning_rate=lr, weight_decay=t.get("weight_decay", 0.0))
+    raise ValueError(f"unknown optimizer '{t['optimizer']}' (use sgd, momentum or adam)")
+
+
+def load_recognizer(cfg, ckpt=None, mindir=None):
+    """A :class:`Recognizer` from a checkpoint or an exported MINDIR."""
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from src.crnn.model import CRNNInference
+    from src.crnn.recognizer import Recognizer
+    from src.engine.checkpoint import load_checkpoint
+
+    charset = build_charset(cfg)
+    if mindir:
+        if not os.path.isfile(mindir):
+            raise FileNotFoundError(f"{mindir}: MINDIR file not found")
+        cell = nn.GraphCell(ms.load(mindir))
+    else:
+        network = build_network(cfg, charset)
+        if ckpt:
+            _, not_loaded = load_checkpoint(ckpt, network)
+            if not_loaded:
+                raise ValueError(f"{ckpt}: checkpoint lacks {len(not_loaded)} model parameters, "
+                                 f"e.g. {not_loaded[0]} (is it a {cfg['model']['name']} checkpoint?)")
+        network.set_train(False)
+        cell = CRNNInference(network)
+    return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
+
+
+def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True):
+    """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions)."""
+    loader = BatchLoader(dataset, batch_size, shuffle=False, drop_last=False, workers=workers)
+    metrics = RecognitionMetrics()
+    predictions = []
+    position = 0
+    for images, labels, count in loader.epoch(0):
+        indices = range(position, position + count)
+        lexicons = None
+        if use_lexicon:
+            lexicons = [dataset.lexicon(k) for k in indices] + [None] * (len(images) - count)
+            lexicons = lexicons if any(lexicons) else None
+        results = recognizer.recognize(images, lexicons)[:count]
+        texts = [r["text"] for r in results]
+        lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
+        metrics.update(texts, labels[:count], lexicon_texts)
+        for r, label in zip(results, labels[:count]):
+            predictions.append({"label": label, **r})
+        position += count
+    loader.close()
+    result = metrics.result()
+    if loader.corrupt:
+        result["skipped_unreadable"] = len(loader.corrupt)
+    return result, predictions
+
+
+def train(cfg, run, logger):
+    from src.crnn.loss import CRNNWithLoss
+    from src.crnn.model import CRNNInference
+    from src.crnn.recognizer import Recognizer
+    from src.engine.schedule import build_schedule
+    from src.engine.train_step import TrainStep, count_parameters
+    from src.engine.trainer import Trainer
+
+    t, data = cfg["train"], cfg["data"]
+    output_dir = t["output_dir"]
+    os.makedirs(output_dir, exist_ok=True)
+    charset = build_charset(cfg)
+    train_set = build_dataset(cfg, charset, data["train"], data["train_samples"], data["train_seed"])
+    logger.info(f"train data: {train_set.summary()}")
+    loader = BatchLoader(train_set, t["batch_size"], shuffle=True, seed=cfg["system"]["seed"],
+                         rank=run["rank"], world_size=run["group_size"], workers=data.get("workers", 1))
+    total_steps = t["max_steps"] or t["epochs"] * loader.steps_per_epoch()
+    learning_rates = build_schedule(t["lr_schedule"], t["lr"], total_steps, t.get("warmup_steps", 0),
+                                    t.get("min_lr", 0.0))
+
+    network = build_network(cfg, charset)
+    logger.info(f"model {cfg['model']['name']}: {count_parameters(network) / 1e6:.2f} M parameters")
+    optimizer = build_optimizer(cfg, network.trainable_params(), learning_rates)
+    step_cell = TrainStep(CRNNWithLoss(network), optimizer, clip_norm=t.get("clip_norm", 0.0))
+    step_cell.set_train()
+
+    validate = None
+    if data.get("val"):
+        val_set = build_dataset(cfg, charset, data["val"], data["val_samples"], data["val_seed"])
+        logger.info(f"validation data: {val_set.summary()}")
+        recognizer = Recognizer(CRNNInference(network), charset)
+
+        def validate():
+            network.set_train(False)
+            metrics, _ = evaluate_dataset(recognizer, val_set, cfg["eval"]["batch_size"], use_lexicon=False)
+            network.set_train(True)
+            return metrics
+
+    is_writer = run["rank"] == 0
+    if is_writer:
+        save_config(cfg, os.path.join(output_dir, "config.yaml"))
+    trainer = Trainer(step_cell, loader, crnn_inputs(charset), t["epochs"], output_dir, logger, prefix="crnn",
+                      log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
+                      validate=validate if is_writer else None, validate_every=t["validate_every"],
+                      metric="word_accuracy", max_steps=t["max_steps"], is_writer=is_writer,
+                      learning_rates=learning_rates)
+    if t.get("resume"):
+        path = trainer.manager.latest() if t["resume"] == "auto" else t["resume"]
+        if path:
+            trainer.resume(path)
+        else:
+            logger.info("resume=auto: no checkpoint found, starting from scratch")
+    start = time.time()
+    try:
+        last = trainer.fit()
+    finally:
+        loader.close()
+    logger.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
+    return last
+
+
+def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print):
+    recognizer = load_recognizer(cfg, ckpt, mindir)
+    results = {}
+    all_predictions = {}
+    for spec in datasets:
+        dataset = build_dataset(cfg, recognizer.charset, spec, cfg["data"]["val_samples"],
+                                cfg["data"]["val_seed"])
+        logger(f"evaluating {dataset.summary()}")
+        metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"])
+        results[spec] = metrics
+        all_predictions[spec] = predictions
+        logger(f"{spec}: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                       for k, v in metrics.items()))
+        # The model zoo's result line, so numbers can be compared with its logs.
+        logger(f"result: {{'CRNNAccuracy': {metrics['word_accuracy']:.4f}}}")
+    if report:
+        os.makedirs(os.path.dirname(os.path.abspath(report)), exist_ok=True)
+        with open(report, "w", encoding="utf-8") as handle:
+            json.dump({"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions},
+                      handle, indent=1)
+    return results
+
+
+def export(cfg, ckpt, file_format, file_name, batch_size=None):
+    """Export the inference graph (images -> log-probabilities). Returns the written path."""
+    import mindspore as ms
+
+    from src.crnn.model import CRNNInference
+    from src.engine.checkpoint import load_checkpoint
+
+    charset = build_charset(cfg)
+    network = build_network(cfg, charset)
+    if ckpt:
+        load_checkpoint(ckpt, network)
+    network.set_train(False)
+    image = cfg["image"]
+    # batch_size None exports a dynamic batch dimension (MINDIR); ONNX and AIR need a fixed one.
+    shape = [batch_size, image["channels"], image["height"], image["width"]]
+    example = (ms.Tensor(np.zeros([batch_size or 1] + shape[1:], np.float32)) if batch_size
+               else ms.Tensor(shape=shape, dtype=ms.float32))
+    ms.export(CRNNInference(network), example, file_name=file_name, file_format=file_format)
+    return f"{file_name}.{file_format.lower()}"

@@ -1,0 +1,152 @@
+"""The training loop shared by every model: logging with throughput, periodic atomic checkpoints,
+validation that keeps the best checkpoint, a NaN/Inf guard, and exact resumption."""
+import json
+import logging
+import math
+import os
+import time
+
+import numpy as np
+
+from src.engine.checkpoint import CheckpointManager, load_checkpoint
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+def get_logger(output_dir=None, name="ocr", rank=0):
+    logger = logging.getLogger(f"{name}.rank{rank}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+        stream = logging.StreamHandler()
+        stream.setFormatter(fmt)
+        logger.addHandler(stream)
+        if output_dir:
+            os.makedirs(output_dir, exist_ok=True)
+            handler = logging.FileHandler(os.path.join(output_dir, "train.log"))
+            handler.setFormatter(fmt)
+            logger.addHandler(handler)
+    return logger
+
+
+class Trainer:
+    """Runs ``step_cell`` over ``loader`` for ``epochs`` epochs.
+
+    ``to_inputs(batch)`` turns a loader batch into (tuple of Tensors, number of images).
+    ``format_losses(values)`` turns the step's outputs (NumPy) into the log text; the first value is
+    the total loss that the NaN guard watches. ``validate()`` returns a dict of metrics.
+    """
+
+    def __init__(self, step_cell, loader, to_inputs, epochs, output_dir, logger, prefix="model",
+                 log_every=50, save_every=500, keep_last=3, validate=None, validate_every=0,
+                 metric="word_accuracy", format_losses=None, max_steps=0, is_writer=True,
+                 learning_rates=None):
+        self.step_cell = step_cell
+        self.loader = loader
+        self.to_inputs = to_inputs
+        self.epochs = epochs
+        self.output_dir = output_dir
+        self.log = logger
+        self.log_every = max(1, log_every)
+        self.save_every = save_every
+        self.validate = validate
+        self.validate_every = validate_every
+        self.metric = metric
+        self.format_losses = format_losses or (lambda v: f"loss {v[0]:.4f}")
+        self.max_steps = max_steps
+        self.is_writer = is_writer
+        self.learning_rates = learning_rates
+        self.manager = CheckpointManager(os.path.join(output_dir, "checkpoints"), prefix, keep_last)
+        self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self.best_metric = -math.inf
+        self.last_saved = None
+
+    def resume(self, path):
+        meta, _ = load_checkpoint(path, self.step_cell)
+        self.epoch = int(meta.get("epoch", 0))
+        self.step_in_epoch = int(meta.get("step_in_epoch", 0))
+        self.global_step = int(meta.get("global_step", 0))
+        self.best_metric = float(meta.get("best_metric", -math.inf))
+        if self.step_in_epoch >= self.loader.steps_per_epoch():
+            self.epoch, self.step_in_epoch = self.epoch + 1, 0
+        self.last_saved = path
+        self.log.info(f"resumed from {path}: epoch {self.epoch + 1}, step {self.step_in_epoch}, "
+                      f"global step {self.global_step}")
+
+    def _meta(self):
+        return {"epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+                "global_step": self.global_step, "best_metric": float(self.best_metric)}
+
+    def save(self):
+        if self.is_writer:
+            self.last_saved = self.manager.save(self.step_cell, self._meta())
+        return self.last_saved
+
+    def _run_validation(self):
+        if self.validate is None:
+            return None
+        metrics = self.validate()
+        value = metrics.get(self.metric)
+        text = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items())
+        self.log.info(f"validation at step {self.global_step}: {text}")
+        if value is not None and value > self.best_metric:
+            self.best_metric = value
+            if self.is_writer:
+                self.manager.save_best(self.step_cell, self._meta())
+                self.log.info(f"new best {self.metric} {value:.4f}: saved best.ckpt")
+        if self.is_writer:
+            with open(os.path.join(self.output_dir, "validation.jsonl"), "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"global_step": self.global_step, **metrics}) + "\n")
+        return metrics
+
+    def fit(self):
+        steps_per_epoch = self.loader.steps_per_epoch()
+        self.log.info(f"training: {self.epochs} epochs x {steps_per_epoch} steps per epoch")
+        window_images, window_start, window_wait = 0, time.time(), 0.0
+        stop = False
+        while self.epoch < self.epochs and not stop:
+            fetch_start = time.time()
+            for batch in self.loader.epoch(self.epoch, self.step_in_epoch):
+                inputs, images = self.to_inputs(batch)
+                window_wait += time.time() - fetch_start
+                outputs = self.step_cell(*inputs)
+                values = [float(np.asarray(o.asnumpy()).mean()) for o in
+                          (outputs if isinstance(outputs, tuple) else (outputs,))]
+                self.step_in_epoch += 1
+                self.global_step += 1
+                window_images += images
+                if not all(math.isfinite(v) for v in values):
+                    raise NonFiniteLoss(
+                        f"loss became {values[0]} at epoch {self.epoch + 1} step {self.step_in_epoch} "
+                        f"(global step {self.global_step}); stopped without saving these weights. "
+                        f"Last good checkpoint: {self.last_saved or 'none yet'}")
+                if self.global_step % self.log_every == 0 or self.step_in_epoch == steps_per_epoch:
+                    elapsed = time.time() - window_start
+                    lr = ""
+                    if self.learning_rates is not None:
+                        lr = f" lr {self.learning_rates[min(self.global_step, len(self.learning_rates)) - 1]:.5f}"
+                    self.log.info(
+                        f"epoch {self.epoch + 1} step {self.step_in_epoch}/{steps_per_epoch} "
+                        f"global {self.global_step} {self.format_losses(values)}{lr} "
+                        f"img/s {window_images / max(elapsed, 1e-9):.1f} "
+                        f"data_wait {100 * window_wait / max(elapsed, 1e-9):.0f}%")
+                    window_images, window_start, window_wait = 0, time.time(), 0.0
+                if self.save_every and self.global_step % self.save_every == 0:
+                    self.save()
+                if self.validate_every and self.global_step % self.validate_every == 0:
+                    self._run_validation()
+                if self.max_steps and self.global_step >= self.max_steps:
+                    stop = True
+                    break
+                fetch_start = time.time()
+            if not stop:
+                self.epoch, self.step_in_epoch = self.epoch + 1, 0
+        path = self.save()
+        if self.validate is not None and (not self.validate_every or self.global_step % self.validate_every):
+            self._run_validation()
+        if self.loader.corrupt:
+            self.log.info(f"skipped {len(self.loader.corrupt)} unreadable images; first: {self.loader.corrupt[0]}")
+        return path
