@@ -1,0 +1,76 @@
+"""Convert ICDAR 2003 Robust Reading (words.xml + scene images) to the recognition format.
+
+    python convert_ic03.py --root /data/SceneTrialTest --xml /data/SceneTrialTest/words.xml \\
+        --output data/ic03_860 --filter ic03_860
+
+Crops every taggedRectangle (float boxes clamped to the image). ``--filter ic03_860`` keeps the
+standard recognition subset: words of 3 or more characters that are purely alphanumeric (860 words
+of the original test words.xml).
+"""
+import os
+import re
+
+from src.data.convert import (ConversionError, RecognitionWriter, Summary, clamp_box, converter_parser,
+                              encode_jpeg, parse_xml, progress, read_image, run_converter)
+
+_ALNUM = re.compile(r"^[A-Za-z0-9]+$")
+FILTERS = {
+    "none": lambda word: bool(word),
+    "alnum": lambda word: bool(_ALNUM.match(word)),
+    "ic03_860": lambda word: bool(_ALNUM.match(word)) and len(word) >= 3,
+}
+
+
+def convert(root, xml_path, output, fmt="lmdb", word_filter="ic03_860"):
+    keep = FILTERS[word_filter]
+    tree = parse_xml(xml_path)
+    images = tree.findall("image")
+    if not images:
+        raise ConversionError(f"{xml_path}: no <image> entries (is this an ICDAR 2003 words.xml?)")
+    summary = Summary(os.path.basename(xml_path))
+    writer = RecognitionWriter(output, fmt)
+    try:
+        for entry in progress(images, desc="ic03"):
+            name = (entry.findtext("imageName") or "").strip()
+            rects = entry.findall("taggedRectangles/taggedRectangle")
+            words = [((r.findtext("tag") or "").strip(), r) for r in rects]
+            wanted = [(w, r) for w, r in words if keep(w)]
+            for word, _ in words:
+                if not keep(word):
+                    summary.skip(f"filtered by {word_filter}", word)
+            if not wanted:
+                continue
+            image = read_image(os.path.join(root, name))
+            if image is None:
+                for _ in wanted:
+                    summary.skip("image missing or unreadable", name)
+                continue
+            for word, rect in wanted:
+                try:
+                    box = clamp_box(*(float(rect.get(k)) for k in ("x", "y", "width", "height")),
+                                    image.shape[1], image.shape[0])
+                except (TypeError, ValueError):
+                    raise ConversionError(f"{xml_path}: taggedRectangle of {name} lacks numeric "
+                                          "x/y/width/height") from None
+                if box is None:
+                    summary.skip("box outside the image", name)
+                    continue
+                x0, y0, x1, y1 = box
+                writer.add(encode_jpeg(image[y0:y1, x0:x1]), word)
+                summary.written += 1
+    finally:
+        writer.close()
+    return summary
+
+
+def main():
+    parser = converter_parser(__doc__)
+    parser.add_argument("--root", required=True, help="folder the imageName paths are relative to")
+    parser.add_argument("--xml", required=True, help="words.xml")
+    parser.add_argument("--filter", default="ic03_860", choices=sorted(FILTERS))
+    args = parser.parse_args()
+    print(convert(args.root, args.xml, args.output, args.format, args.filter).text())
+
+
+if __name__ == "__main__":
+    run_converter(main)
