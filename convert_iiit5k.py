@@ -35,7 +35,7 @@ def load_annotations(mat_path):
         raise ConversionError(f"{mat_path}: file not found")
     try:
         mat = scipy.io.loadmat(mat_path)
-    except (ValueError, OSError, TypeError) as exc:
+    except (ValueError, OSError, TypeError, scipy.io.matlab.MatReadError) as exc:
         raise ConversionError(f"{mat_path}: not a readable MATLAB file ({exc})") from None
     keys = [k for k in mat if not k.startswith("__")]
     if len(keys) != 1:

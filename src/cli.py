@@ -14,18 +14,28 @@ def default_config(model):
     return os.path.join(ROOT, "configs", model, f"{model}_cpu.yaml")
 
 
+def saved_config(args):
+    """The config.yaml a training run saved beside its checkpoints/ folder, if --ckpt points there."""
+    ckpt = getattr(args, "ckpt", None)
+    if not ckpt:
+        return None
+    candidate = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(ckpt))), "config.yaml")
+    return candidate if os.path.isfile(candidate) else None
+
+
 def parse(argv, description, add_arguments=None, models=MODELS):
     """Parse known arguments; everything else is a ``--key value`` config override."""
     parser = argparse.ArgumentParser(description=description,
                                      epilog="Any config key can be overridden: --train.lr 0.01 or --lr 0.01")
     parser.add_argument("--model", required=True, choices=models)
-    parser.add_argument("--config", help="YAML config (default: configs/MODEL/MODEL_cpu.yaml)")
+    parser.add_argument("--config", help="YAML config (default: the run's config.yaml beside --ckpt, "
+                                         "else configs/MODEL/MODEL_cpu.yaml)")
     if add_arguments:
         add_arguments(parser)
     args, overrides = parser.parse_known_args(argv)
     cfg = None
     if args.model in MODELS:
-        cfg = load_config(args.config or default_config(args.model), overrides)
+        cfg = load_config(args.config or saved_config(args) or default_config(args.model), overrides)
     elif overrides:
         raise ConfigError(f"unexpected arguments {overrides}")
     return args, cfg

@@ -19,10 +19,10 @@ class VGGFeatureExtractor(nn.Cell):
     def __init__(self, in_channels=3, widths=(64, 128, 256, 256, 512, 512, 512)):
         super().__init__()
         c1, c2, c3, c4, c5, c6, c7 = widths
-        layers = conv_bn_relu(in_channels, c1) + [nn.MaxPool2d(2, 2)]
-        layers += conv_bn_relu(c1, c2) + [nn.MaxPool2d(2, 2)]
-        layers += conv_bn_relu(c2, c3) + conv_bn_relu(c3, c4) + [nn.MaxPool2d((2, 1), (2, 1))]
-        layers += conv_bn_relu(c4, c5) + conv_bn_relu(c5, c6) + [nn.MaxPool2d((2, 1), (2, 1))]
+        layers = conv_bn_relu(in_channels, c1) + [nn.MaxPool2d(2, 2, pad_mode="same")]
+        layers += conv_bn_relu(c1, c2) + [nn.MaxPool2d(2, 2, pad_mode="same")]
+        layers += conv_bn_relu(c2, c3) + conv_bn_relu(c3, c4) + [nn.MaxPool2d((2, 1), (2, 1), pad_mode="same")]
+        layers += conv_bn_relu(c4, c5) + conv_bn_relu(c5, c6) + [nn.MaxPool2d((2, 1), (2, 1), pad_mode="same")]
         layers += conv_bn_relu(c6, c7, kernel=2, padding=0)
         self.layers = nn.SequentialCell(layers)
         self.out_channels = c7
@@ -67,3 +67,19 @@ class CRNNInference(nn.Cell):
 
     def construct(self, images):
         return ops.log_softmax(self.network(images), -1).transpose(1, 0, 2)
+
+
+def forward_flops(widths=(64, 128, 256, 256, 512, 512, 512), in_channels=3, hidden_size=256, num_layers=2,
+                  num_classes=37, image_width=100):
+    """Multiply-adds x 2 of one image's forward pass (convolutions, LSTM and classifier)."""
+    c1, c2, c3, c4, c5, c6, c7 = widths
+    w2, w4 = image_width // 2, image_width // 4
+    steps = sequence_length(image_width)
+    convs = [(in_channels, c1, 9, 32 * image_width), (c1, c2, 9, 16 * w2), (c2, c3, 9, 8 * w4),
+             (c3, c4, 9, 8 * w4), (c4, c5, 9, 4 * w4), (c5, c6, 9, 4 * w4), (c6, c7, 4, steps)]
+    flops = sum(2 * cin * cout * k * pixels for cin, cout, k, pixels in convs)
+    rnn_in = c7
+    for _ in range(num_layers):
+        flops += 2 * 2 * steps * 4 * hidden_size * (rnn_in + hidden_size)  # two directions
+        rnn_in = 2 * hidden_size
+    return flops + 2 * steps * 2 * hidden_size * num_classes

@@ -11,11 +11,14 @@ import mindspore as ms
 
 _NAME = re.compile(r"-step(\d+)\.ckpt$")
 META_KEYS = ("epoch", "step_in_epoch", "global_step", "best_metric")
+# Stored under a prefix: the optimizer has a parameter called 'global_step' of its own.
+_META_PREFIX = "train_state."
 
 
 def atomic_save(cell, path, meta=None):
     tmp = f"{path}.tmp.ckpt"
-    ms.save_checkpoint(cell, tmp, append_dict=dict(meta or {}))
+    append = {_META_PREFIX + k: v for k, v in (meta or {}).items()}
+    ms.save_checkpoint(cell, tmp, append_dict=append)
     os.replace(tmp, path)
 
 
@@ -57,8 +60,8 @@ class CheckpointManager:
 def read_meta(param_dict):
     meta = {}
     for key in META_KEYS:
-        if key in param_dict:
-            value = param_dict[key]
+        if _META_PREFIX + key in param_dict:
+            value = param_dict[_META_PREFIX + key]
             meta[key] = float(value.asnumpy()) if hasattr(value, "asnumpy") else value
     return meta
 
@@ -74,6 +77,10 @@ def load_checkpoint(path, cell=None, strict=False):
     meta = read_meta(params)
     not_loaded = []
     if cell is not None:
-        weights = {k: v for k, v in params.items() if k not in META_KEYS}
-        not_loaded, _ = ms.load_param_into_net(cell, weights, strict_load=strict)
+        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX)}
+        try:
+            not_loaded, _ = ms.load_param_into_net(cell, weights, strict_load=strict)
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(f"{path}: does not fit this model (different model or config?): "
+                             f"{str(exc).strip().splitlines()[0][:300]}") from None
     return meta, not_loaded

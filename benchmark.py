@@ -1,0 +1,92 @@
+"""Throughput on this machine, printed with what it means in GFLOP/s.
+
+    python benchmark.py --model crnn            # training and inference images/s at batch 64, data pipeline
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from src.runtime import setup_run
+
+
+def timed(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def benchmark_crnn(args):
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from src.config import load_config
+    from src.crnn.loss import CRNNWithLoss
+    from src.crnn.model import CRNNInference, forward_flops
+    from src.crnn.task import build_charset, build_dataset
+    from src.data.loader import BatchLoader
+    from src.engine.train_step import TrainStep
+    from src.registry import create_model, model_defaults
+
+    cfg = load_config("configs/crnn/crnn_cpu.yaml")
+    charset = build_charset(cfg)
+    batch, width = args.batch_size, cfg["image"]["width"]
+    rng = np.random.default_rng(0)
+    images = ms.Tensor(rng.normal(size=(batch, 3, 32, width)).astype(np.float32))
+    labels = ["".join(rng.choice(list(charset.alphabet), size=rng.integers(3, 12))) for _ in range(batch)]
+    targets, lengths = charset.encode_batch(labels)
+    targets, lengths = ms.Tensor(targets), ms.Tensor(lengths)
+
+    network = create_model(args.variant)
+    flops = forward_flops(**{k: v for k, v in model_defaults(args.variant).items()
+                             if k in ("widths", "in_channels", "hidden_size", "num_layers", "num_classes")},
+                          image_width=width)
+    optimizer = nn.SGD(network.trainable_params(), learning_rate=0.02, momentum=0.95, nesterov=True)
+    step = TrainStep(CRNNWithLoss(network), optimizer, clip_norm=5.0)
+    step.set_train()
+    start = time.perf_counter()
+    step(images, targets, lengths).asnumpy()
+    compile_s = time.perf_counter() - start
+    train_s = timed(lambda: step(images, targets, lengths).asnumpy(), args.steps)
+    network.set_train(False)
+    predict = CRNNInference(network)
+    infer_s = timed(lambda: predict(images).asnumpy(), args.steps)
+
+    dataset = build_dataset(cfg, charset, "synthetic", 100000, 1)
+    loader = BatchLoader(dataset, batch, seed=0, workers=1)
+    batches = loader.epoch(0)
+    next(batches)
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        next(batches)
+    data_s = (time.perf_counter() - start) / args.steps
+    loader.close()
+
+    train_rate, infer_rate = batch / train_s, batch / infer_s
+    print(f"model {args.variant}, batch {batch}, input 32x{width}, forward {flops / 1e9:.2f} GFLOP/image")
+    print(f"compile + first training step: {compile_s:.1f} s")
+    print(f"training:  {train_rate:6.1f} images/s  ({train_s:.3f} s/step, ~{3 * flops * train_rate / 1e9:.0f} "
+          f"GFLOP/s counting backward as 2x forward)")
+    print(f"inference: {infer_rate:6.1f} images/s  ({infer_s:.3f} s/batch, {flops * infer_rate / 1e9:.0f} GFLOP/s)")
+    print(f"data pipeline (synthetic words, 1 worker process, alongside nothing else): "
+          f"{batch / data_s:6.1f} images/s")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, choices=("crnn",))
+    parser.add_argument("--variant", default="crnn_vgg")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--device_target", default="CPU")
+    args = parser.parse_args(argv)
+    setup_run(args.device_target, seed=0)
+    {"crnn": benchmark_crnn}[args.model](args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

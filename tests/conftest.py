@@ -1,0 +1,27 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+FIXTURES = os.path.join(SHARED, "fixtures")
+sys.path.insert(0, ROOT)
+
+from src.runtime import setup_run  # noqa: E402
+
+requires_shared = pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="../shared/fixtures not present")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mindspore_cpu(tmp_path_factory):
+    # MindSpore writes graph dumps (rank_0/) into the working directory; keep them out of the repo.
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    setup_run("CPU", seed=0)
+    yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

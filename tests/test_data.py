@@ -1,0 +1,114 @@
+import cv2
+import numpy as np
+import pytest
+
+from src.data.charset import Charset
+from src.data.lmdb_store import LmdbReader, LmdbWriter
+from src.data.loader import BatchLoader
+from src.data.synth_words import SyntheticWords
+from src.data.words import FolderWords, LmdbWords, WordDataset, open_word_source
+
+
+def png(value, size=(20, 60)):
+    img = np.full(size + (3,), value, np.uint8)
+    return cv2.imencode(".png", img)[1].tobytes()
+
+
+def make_lmdb(path, samples):
+    with LmdbWriter(str(path)) as writer:
+        for data, label in samples:
+            writer.add(data, label, ["foo", "bar"] if label == "Hello" else None)
+    return str(path)
+
+
+def test_lmdb_round_trip_with_corrupt_image_and_bad_labels(tmp_path):
+    path = make_lmdb(tmp_path / "db", [(png(10), "Hello"), (b"not an image", "world"), (png(30), "caf\u00e9"),
+                                       (png(40), "x" * 30), (png(50), "ok")])
+    reader = LmdbReader(path)
+    assert len(reader) == 5 and reader.label(0) == "Hello" and reader.lexicon(0) == ["foo", "bar"]
+    dataset = WordDataset(LmdbWords(path), Charset(max_length=23), 32, 100, 3)
+    assert len(dataset) == 3  # "café" (character) and the 30-character label (length) are dropped
+    assert dataset.dropped == {"charset": 1, "length": 1}
+    assert "outside the alphabet ('é')" in dataset.summary() and "longer than 23" in dataset.summary()
+    loader = BatchLoader(dataset, batch_size=3, shuffle=False, workers=0)
+    (images, labels, count), = list(loader.epoch(0))
+    assert images.shape == (3, 3, 32, 100) and count == 3
+    assert len(loader.corrupt) == 1 and "cannot decode image" in loader.corrupt[0]
+    assert sorted(labels) == ["Hello", "Hello", "ok"]  # the corrupt sample is replaced, shape kept
+    assert images.min() >= -1 and images.max() <= 1
+
+
+def test_lmdb_is_opened_read_only(tmp_path):
+    path = make_lmdb(tmp_path / "db", [(png(10), "a")])
+    reader = LmdbReader(path)
+    with pytest.raises(Exception):
+        with reader._open().begin(write=True) as txn:
+            txn.put(b"x", b"y")
+
+
+def test_interrupted_lmdb_is_rejected(tmp_path):
+    writer = LmdbWriter(str(tmp_path / "db"), commit_every=1)
+    writer.add(png(1), "a")
+    writer.env.close()  # no close(): num-samples was never written
+    with pytest.raises(ValueError, match="no 'num-samples'"):
+        LmdbReader(str(tmp_path / "db"))
+
+
+def test_folder_dataset_and_errors(tmp_path):
+    (tmp_path / "a.png").write_bytes(png(200))
+    (tmp_path / "labels.tsv").write_text("a.png\tHi\tHi,Ho\nmissing.png\tyo\n")
+    source = open_word_source(str(tmp_path))
+    assert isinstance(source, FolderWords) and source.lexicon(0) == ["Hi", "Ho"]
+    with pytest.raises(ValueError, match="missing.png"):
+        source.image(1)
+    (tmp_path / "labels.tsv").write_text("only-one-field\n")
+    with pytest.raises(ValueError, match=r"labels.tsv:1: expected 'path<TAB>label'"):
+        FolderWords(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        open_word_source(str(tmp_path / "nowhere"))
+
+
+def test_synthetic_words_are_reproducible_and_varied():
+    a, b = SyntheticWords(50, seed=3), SyntheticWords(50, seed=3)
+    img1, text1 = a[7]
+    img2, text2 = b[7]
+    assert text1 == text2 and np.array_equal(img1, img2)
+    assert img1.dtype == np.uint8 and img1.ndim == 3 and img1.shape[2] == 3
+    texts = {a[i][1] for i in range(30)}
+    assert len(texts) > 20
+    assert all(c.lower() in "0123456789abcdefghijklmnopqrstuvwxyz" for t in texts for c in t)
+    assert SyntheticWords(50, seed=4)[7][1] != text1 or not np.array_equal(SyntheticWords(50, seed=4)[7][0], img1)
+
+
+def test_loader_shards_are_disjoint_and_resume_exactly():
+    class Numbers:
+        def __len__(self):
+            return 40
+
+        def load(self, k):
+            return np.full((1, 2, 2), k, np.float32), str(k)
+
+    shards = [BatchLoader(Numbers(), 4, seed=5, rank=r, world_size=2, workers=0) for r in range(2)]
+    seen = [set(int(l) for _, labels, _ in s.epoch(1) for l in labels) for s in shards]
+    assert not seen[0] & seen[1] and len(seen[0] | seen[1]) == 40
+    loader = BatchLoader(Numbers(), 4, seed=5, workers=0)
+    full = [labels for _, labels, _ in loader.epoch(2)]
+    assert [labels for _, labels, _ in loader.epoch(2, start_step=3)] == full[3:]
+    assert full != [labels for _, labels, _ in loader.epoch(3)]  # a new order each epoch
+
+
+def test_loader_with_worker_processes_matches_in_process():
+    dataset = WordDataset(open_word_source("synthetic", num_samples=24, seed=2), Charset(), 32, 100, 3)
+    inline = list(BatchLoader(dataset, 8, seed=1, workers=0).epoch(0))
+    loader = BatchLoader(dataset, 8, seed=1, workers=2)
+    pooled = list(loader.epoch(0))
+    loader.close()
+    assert [b[1] for b in inline] == [b[1] for b in pooled]
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(inline, pooled))
+
+
+def test_last_batch_is_padded_to_the_static_size():
+    dataset = WordDataset(open_word_source("synthetic", num_samples=10, seed=2), Charset(), 32, 100, 3)
+    batches = list(BatchLoader(dataset, 4, shuffle=False, drop_last=False, workers=0).epoch(0))
+    assert [b[2] for b in batches] == [4, 4, 2]
+    assert all(b[0].shape[0] == 4 and len(b[1]) == 4 for b in batches)
