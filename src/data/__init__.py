@@ -1,0 +1,1 @@
+"""Datasets, readers, writers and synthetic generators shared by every model."""

@@ -1,0 +1,196 @@
+"""Recognition datasets: word images with labels from LMDB, a folder or the synthetic generator.
+
+Every source offers ``len``, ``label(i)``, ``image(i)`` (RGB uint8, raises on undecodable data) and
+``lexicon(i)``. :class:`WordDataset` filters labels against the charset, reports what it dropped,
+and turns samples into normalised CHW arrays for the model.
+"""
+import collections
+import os
+
+import cv2
+import numpy as np
+
+from src.data.lmdb_store import LmdbReader, is_lmdb
+
+SYNTHETIC = "synthetic"
+
+
+class CorruptImage(ValueError):
+    pass
+
+
+def decode_image(data, where):
+    if not data:
+        raise CorruptImage(f"{where}: empty image data")
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise CorruptImage(f"{where}: cannot decode image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+class LmdbWords:
+    trusted_labels = False
+
+    def __init__(self, path):
+        self.reader = LmdbReader(path)
+        self.name = path
+
+    def __len__(self):
+        return len(self.reader)
+
+    def label(self, i):
+        return self.reader.label(i)
+
+    def labels(self):
+        return self.reader.labels()
+
+    def image(self, i):
+        return decode_image(self.reader.image_bytes(i), f"{self.name}[image-{i + 1:09d}]")
+
+    def lexicon(self, i):
+        return self.reader.lexicon(i)
+
+
+class FolderWords:
+    """A folder with ``labels.tsv``: ``relative/path<TAB>label[<TAB>comma-separated lexicon]``."""
+
+    trusted_labels = False
+
+    def __init__(self, path):
+        self.root = path
+        self.name = path
+        index = os.path.join(path, "labels.tsv")
+        if not os.path.isfile(index):
+            raise FileNotFoundError(f"{path}: no labels.tsv (expected relative/path<TAB>label lines)")
+        self.items = []
+        with open(index, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                line = line.rstrip("\r\n")
+                if not line:
+                    continue
+                fields = line.split("\t")
+                if len(fields) < 2:
+                    raise ValueError(f"{index}:{number}: expected 'path<TAB>label', got {line!r}")
+                lexicon = fields[2].split(",") if len(fields) > 2 and fields[2] else None
+                self.items.append((fields[0], fields[1], lexicon))
+
+    def __len__(self):
+        return len(self.items)
+
+    def label(self, i):
+        return self.items[i][1]
+
+    def labels(self):
+        return [item[1] for item in self.items]
+
+    def image(self, i):
+        path = os.path.join(self.root, self.items[i][0])
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise CorruptImage(f"{path}: {exc.strerror}") from None
+        return decode_image(data, path)
+
+    def lexicon(self, i):
+        return self.items[i][2]
+
+
+class SyntheticWordSource:
+    trusted_labels = True
+
+    def __init__(self, num_samples, seed, charset, max_length, font_dirs=()):
+        from src.data.synth_words import SyntheticWords
+
+        self.generator = SyntheticWords(num_samples, seed, charset, max_length, font_dirs)
+        self.name = f"synthetic(seed={seed}, n={num_samples})"
+
+    def __len__(self):
+        return len(self.generator)
+
+    def label(self, i):
+        return self.generator.label(i)
+
+    def labels(self):
+        return [self.generator.label(i) for i in range(len(self))]
+
+    def image(self, i):
+        return self.generator[i][0]
+
+    def lexicon(self, i):
+        return None
+
+
+def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_length=23,
+                     num_samples=100000, seed=0, font_dirs=()):
+    """``spec`` is an LMDB folder, a folder with labels.tsv, or ``synthetic``."""
+    if spec == SYNTHETIC:
+        return SyntheticWordSource(num_samples, seed, charset, max_length, font_dirs)
+    if not os.path.exists(spec):
+        raise FileNotFoundError(f"{spec}: dataset path does not exist")
+    if is_lmdb(spec):
+        return LmdbWords(spec)
+    return FolderWords(spec)
+
+
+class WordDataset:
+    """Valid samples of a source, preprocessed to ``channels x height x width`` float32 in [-1, 1]."""
+
+    def __init__(self, source, charset, height=32, width=100, channels=3):
+        self.source = source
+        self.charset = charset
+        self.height, self.width, self.channels = height, width, channels
+        self.dropped = collections.Counter()
+        self.unknown_chars = collections.Counter()
+        if source.trusted_labels:
+            self.indices = np.arange(len(source))
+            self._labels = None
+        else:
+            self.indices, self._labels = self._filter(source.labels())
+
+    def _filter(self, raw_labels):
+        keep, labels = [], []
+        for i, raw in enumerate(raw_labels):
+            label, problem = self.charset.check(raw)
+            if problem:
+                self.dropped[problem] += 1
+                if problem == "charset":
+                    self.unknown_chars.update(self.charset.unknown_chars(raw))
+                continue
+            keep.append(i)
+            labels.append(raw)
+        return np.asarray(keep, dtype=np.int64), labels
+
+    def summary(self):
+        text = f"{self.source.name}: {len(self)} samples"
+        if self.dropped["charset"]:
+            chars = "".join(c for c, _ in self.unknown_chars.most_common(20))
+            text += f", {self.dropped['charset']} dropped for characters outside the alphabet ({chars!r})"
+        if self.dropped["length"]:
+            text += (f", {self.dropped['length']} dropped for labels longer than "
+                     f"{self.charset.max_length}")
+        return text
+
+    def __len__(self):
+        return len(self.indices)
+
+    def label(self, k):
+        """The label as stored (case preserved); the charset normalises it when encoding."""
+        if self._labels is not None:
+            return self._labels[k]
+        return self.source.label(int(self.indices[k]))
+
+    def lexicon(self, k):
+        return self.source.lexicon(int(self.indices[k]))
+
+    def preprocess(self, rgb):
+        img = rgb if self.channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+        h, w = img.shape[:2]
+        interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
+        img = cv2.resize(img, (self.width, self.height), interpolation=interp)
+        img = img.reshape(self.height, self.width, self.channels).astype(np.float32)
+        return (img.transpose(2, 0, 1) - 127.5) / 127.5
+
+    def load(self, k):
+        """(chw image, label); raises CorruptImage for undecodable data."""
+        return self.preprocess(self.source.image(int(self.indices[k]))), self.label(k)
