@@ -15,6 +15,7 @@ def register_model(name, builder, **defaults):
 def _load_model_modules():
     # Importing a model package registers its variants.
     import src.crnn  # noqa: F401
+    import src.deeptext  # noqa: F401
 
 
 def list_models(prefix=""):

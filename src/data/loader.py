@@ -19,13 +19,15 @@ def _init_worker(dataset):
     _WORKER_DATASET = dataset
 
 
-def load_batch(dataset, indices):
+def load_batch(dataset, indices, epoch=0):
     """Load samples; an undecodable one is replaced by another sample of the same batch and
-    reported, so a corrupt file never stops a run or changes the batch shape."""
+    reported, so a corrupt file never stops a run or changes the batch shape. Datasets with random
+    augmentation receive the epoch so that a resumed run draws the same augmentations."""
     images, labels, corrupt = [], [], []
+    takes_epoch = getattr(dataset, "takes_epoch", False)
     for k in indices:
         try:
-            image, label = dataset.load(int(k))
+            image, label = dataset.load(int(k), epoch) if takes_epoch else dataset.load(int(k))
         except ValueError as exc:  # CorruptImage and decoder errors
             corrupt.append(str(exc))
             continue
@@ -39,8 +41,8 @@ def load_batch(dataset, indices):
     return np.stack(images), labels, corrupt
 
 
-def _worker_load(indices):
-    return load_batch(_WORKER_DATASET, indices)
+def _worker_load(indices, epoch):
+    return load_batch(_WORKER_DATASET, indices, epoch)
 
 
 class BatchLoader:
@@ -91,9 +93,9 @@ class BatchLoader:
         batches = self._batches(epoch, start_step)
         for indices in batches:
             if pool is None:
-                yield self._finish(load_batch(self.dataset, indices), len(indices))
+                yield self._finish(load_batch(self.dataset, indices, epoch), len(indices))
                 continue
-            pending.append((pool.apply_async(_worker_load, (indices,)), len(indices)))
+            pending.append((pool.apply_async(_worker_load, (indices, epoch)), len(indices)))
             if len(pending) >= self.prefetch:
                 result, count = pending.popleft()
                 yield self._finish(result.get(), count)

@@ -1,0 +1,116 @@
+"""Detection samples -> fixed-size network inputs: decoding, augmentation (expand, flip), resizing with or
+without keeping the aspect ratio, normalisation, and ground truth padded to a fixed number of boxes."""
+import cv2
+import numpy as np
+
+from src.data.words import CorruptImage
+
+MEAN = np.array([123.675, 116.28, 103.53], np.float32)
+STD = np.array([58.395, 57.12, 57.375], np.float32)
+
+
+def load_rgb(sample):
+    if sample.image is not None:
+        return sample.image
+    data = np.fromfile(sample.image_path, np.uint8) if sample.image_path else np.zeros(0, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise CorruptImage(f"{sample.image_path}: cannot decode image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def expand(image, boxes, rng, max_ratio=2.0):
+    """Zoom out: put the image at a random place on a larger mean-coloured canvas."""
+    h, w = image.shape[:2]
+    ratio = rng.uniform(1.0, max_ratio)
+    canvas = np.empty((int(h * ratio), int(w * ratio), 3), np.uint8)
+    canvas[...] = MEAN.astype(np.uint8)
+    top, left = int(rng.uniform(0, canvas.shape[0] - h)), int(rng.uniform(0, canvas.shape[1] - w))
+    canvas[top: top + h, left: left + w] = image
+    return canvas, boxes + np.array([left, top, left, top], np.float32)
+
+
+def flip(image, boxes):
+    w = image.shape[1]
+    flipped = boxes.copy()
+    flipped[:, 0], flipped[:, 2] = w - boxes[:, 2], w - boxes[:, 0]
+    return image[:, ::-1], flipped
+
+
+def resize(image, boxes, height, width, keep_ratio=True):
+    """Resize into height x width; with keep_ratio, scale to fit and pad bottom/right.
+    Returns (image, boxes, (scale_x, scale_y))."""
+    h, w = image.shape[:2]
+    if keep_ratio:
+        scale = min(height / h, width / w)
+        sx = sy = scale
+        new_w, new_h = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+    else:
+        sx, sy = width / w, height / h
+        new_w, new_h = width, height
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((height, width, 3), np.uint8)
+    out[...] = MEAN.astype(np.uint8)
+    out[:new_h, :new_w] = resized[:height, :width]
+    return out, boxes * np.array([sx, sy, sx, sy], np.float32), (sx, sy)
+
+
+def normalize(image):
+    return ((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)
+
+
+def pad_boxes(boxes, ignore, max_boxes, min_size=2.0):
+    """(max_boxes, 4) boxes and a validity mask of the cared-for boxes large enough to learn from."""
+    keep = (~ignore) & (boxes[:, 2] - boxes[:, 0] >= min_size) & (boxes[:, 3] - boxes[:, 1] >= min_size)
+    kept = boxes[keep][:max_boxes]
+    out = np.zeros((max_boxes, 4), np.float32)
+    valid = np.zeros((max_boxes,), bool)
+    out[: len(kept)] = kept
+    valid[: len(kept)] = True
+    return out, valid
+
+
+class DetectionDataset:
+    """Samples (from readers or the synthetic generator) prepared for DeepText.
+
+    ``load(k, epoch)`` returns (CHW image, (gt boxes (max_boxes, 4), valid (max_boxes,))). Training
+    augmentation is drawn from ``(seed, epoch, k)`` so resumed runs see the same batches."""
+
+    takes_epoch = True
+
+    def __init__(self, samples, height, width, max_boxes=64, augment=False, keep_ratio=True, seed=0,
+                 expand_prob=0.5, flip_prob=0.5):
+        self.samples = samples
+        self.height, self.width = height, width
+        self.max_boxes = max_boxes
+        self.augment, self.keep_ratio = augment, keep_ratio
+        self.seed = seed
+        self.expand_prob, self.flip_prob = expand_prob, flip_prob
+        self.name = getattr(samples, "name", f"{len(samples)} images")
+
+    def __len__(self):
+        return len(self.samples)
+
+    def summary(self):
+        return self.name
+
+    def sample(self, k):
+        return self.samples[k]
+
+    def prepare(self, sample, rng=None):
+        image = load_rgb(sample)
+        boxes = sample.boxes.astype(np.float32).reshape(-1, 4)
+        ignore = sample.ignore.astype(bool)
+        if rng is not None:
+            if rng.random() < self.expand_prob:
+                image, boxes = expand(image, boxes, rng)
+            if rng.random() < self.flip_prob:
+                image, boxes = flip(image, boxes)
+        image, boxes, scale = resize(image, boxes, self.height, self.width, self.keep_ratio)
+        boxes = np.clip(boxes, 0, [self.width, self.height, self.width, self.height])
+        return image, boxes, ignore, scale
+
+    def load(self, k, epoch=0):
+        rng = np.random.default_rng([self.seed, epoch, k]) if self.augment else None
+        image, boxes, ignore, _ = self.prepare(self.samples[k], rng)
+        return normalize(image), pad_boxes(boxes, ignore, self.max_boxes)

@@ -1,0 +1,18 @@
+"""DeepText text detector (Zhong et al., ICASSP 2017, arXiv 1605.07314)."""
+from src.deeptext.model import DeepText, DeepTextDetector, DeepTextWithLoss
+from src.registry import register_model
+
+# The published setting: full VGG16, 576x960 input, 2000 training proposals, 640 ROIs per image.
+register_model("deeptext_vgg16", DeepText, image_height=576, image_width=960, width_divisor=1, hidden=4096,
+               train_post_nms=2000, test_post_nms=1000, rcnn_num_rois=640)
+# A narrow, small-input variant for CPU demos.
+register_model("deeptext_vgg16_small", DeepText, image_height=320, image_width=512, width_divisor=2,
+               hidden=1024, train_pre_nms=1000, train_post_nms=500, test_pre_nms=600, test_post_nms=300,
+               rcnn_num_rois=256)
+# A tiny variant for unit and learning tests.
+register_model("deeptext_tiny", DeepText, image_height=128, image_width=192, width_divisor=8, hidden=128,
+               anchor_scales=(1, 2, 4), anchor_ratios=(0.25, 0.5, 1.0), train_pre_nms=300, train_post_nms=100,
+               test_pre_nms=200, test_post_nms=100, rpn_num_pos=32, rpn_num_neg=64, rcnn_num_pos=32,
+               rcnn_num_ambiguous=16, rcnn_num_rois=64, max_detections=32)
+
+__all__ = ["DeepText", "DeepTextDetector", "DeepTextWithLoss"]

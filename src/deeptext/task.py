@@ -1,0 +1,243 @@
+"""DeepText's train / evaluate / export procedures, called by the top-level scripts."""
+import json
+import os
+import time
+
+import numpy as np
+
+from src.config import save_config
+from src.data.detection import read_detection_dataset
+from src.data.detection_pipeline import DetectionDataset, load_rgb
+from src.data.loader import BatchLoader
+from src.metrics.detection import DetectionMetrics
+
+TASK = "deeptext"
+LOSS_NAMES = ("rpn_loss", "rcnn_loss", "rpn_cls_loss", "rpn_reg_loss", "rcnn_cls_loss", "rcnn_reg_loss")
+
+
+class SampleList:
+    """Several readers' samples (or synthetic scenes) behind one index."""
+
+    def __init__(self, parts, name):
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [len(p) for p in parts])
+        self.name = name
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def __getitem__(self, i):
+        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        return self.parts[k][i - int(self.offsets[k])]
+
+
+def build_samples(cfg, spec, num_samples, seed, logger=print):
+    """``spec``: 'synthetic' or a list of {format, images, annotations[, split]} dicts."""
+    if spec == "synthetic":
+        from src.data.synth_scenes import SyntheticScenes
+
+        d = cfg["data"]
+        scenes = SyntheticScenes(num_samples, seed, d["scene_height"], d["scene_width"], d["max_words"],
+                                 font_dirs=tuple(d.get("font_dirs") or ()))
+        return SampleList([scenes], f"synthetic scenes(seed={seed}, n={num_samples})")
+    specs = spec if isinstance(spec, list) else [spec]
+    parts, names = [], []
+    for item in specs:
+        samples, missing = read_detection_dataset(item)
+        if missing:
+            logger(f"{item['annotations']}: {len(missing)} annotated images not found, e.g. {missing[0]}")
+        parts.append(samples)
+        names.append(f"{item['format']}:{item['images']} ({len(samples)} images)")
+    return SampleList(parts, " + ".join(names))
+
+
+def build_dataset(cfg, spec, num_samples, seed, augment, logger=print):
+    model = cfg["model"]
+    samples = build_samples(cfg, spec, num_samples, seed, logger)
+    return DetectionDataset(samples, model["image_height"], model["image_width"], cfg["data"]["max_boxes"],
+                            augment=augment, keep_ratio=cfg["data"]["keep_ratio"], seed=cfg["system"]["seed"])
+
+
+def build_model(cfg):
+    from src.registry import create_model
+
+    m = cfg["model"]
+    return create_model(m["name"], image_height=m["image_height"], image_width=m["image_width"])
+
+
+def deeptext_inputs():
+    import mindspore as ms
+
+    def to_inputs(batch):
+        images, labels, count = batch
+        boxes = np.stack([label[0] for label in labels])
+        valid = np.stack([label[1] for label in labels])
+        return (ms.Tensor(images), ms.Tensor(boxes), ms.Tensor(valid)), count
+
+    return to_inputs
+
+
+def format_losses(values):
+    """The model zoo's loss line fields, total last."""
+    return " ".join(f"{name} {v:.4f}" for name, v in zip(LOSS_NAMES, values[1:])) + f" total_loss {values[0]:.4f}"
+
+
+def load_detector(cfg, ckpt=None, mindir=None):
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from src.deeptext.detector import TextDetector
+    from src.deeptext.model import DeepTextDetector
+    from src.engine.checkpoint import load_checkpoint
+
+    m = cfg["model"]
+    if mindir:
+        if not os.path.isfile(mindir):
+            raise FileNotFoundError(f"{mindir}: MINDIR file not found")
+        cell = nn.GraphCell(ms.load(mindir))
+    else:
+        model = build_model(cfg)
+        if ckpt:
+            _, not_loaded = load_checkpoint(ckpt, model)
+            if not_loaded:
+                raise ValueError(f"{ckpt}: checkpoint lacks {len(not_loaded)} model parameters, e.g. {not_loaded[0]}")
+        model.set_train(False)
+        cell = DeepTextDetector(model)
+    return TextDetector(cell, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"])
+
+
+def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None):
+    """Run the detector over samples; returns (metrics, per-image predictions)."""
+    metrics = DetectionMetrics()
+    predictions = []
+    for start in range(0, len(samples), batch_size):
+        chunk = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
+        images = [load_rgb(s) for s in chunk]
+        for sample, image, result in zip(chunk, images, detector.detect(images, batch_size)):
+            matches = metrics.update(result["boxes"], result["scores"], sample.boxes, sample.ignore)
+            predictions.append({"image": sample.image_path, "boxes": result["boxes"].round(1).tolist(),
+                                "scores": result["scores"].round(4).tolist(), "matched": len(matches)})
+            if visualize_dir:
+                from src.visualize import draw_detections
+
+                draw_detections(image, result["boxes"], sample.boxes, sample.ignore,
+                                os.path.join(visualize_dir, os.path.basename(sample.image_path) + ".png"))
+    return metrics.result(), predictions
+
+
+def train(cfg, run, logger):
+    import mindspore.nn as nn
+
+    from src.deeptext.model import DeepTextWithLoss
+    from src.engine.schedule import build_schedule
+    from src.engine.train_step import TrainStep, count_parameters
+    from src.engine.trainer import Trainer
+
+    t, data = cfg["train"], cfg["data"]
+    output_dir = t["output_dir"]
+    os.makedirs(output_dir, exist_ok=True)
+    train_set = build_dataset(cfg, data["train"], data["train_samples"], data["train_seed"], True, logger.info)
+    logger.info(f"train data: {train_set.summary()}")
+    loader = BatchLoader(train_set, t["batch_size"], shuffle=True, seed=cfg["system"]["seed"], rank=run["rank"],
+                         world_size=run["group_size"], workers=data.get("workers", 1))
+    total_steps = t["max_steps"] or t["epochs"] * loader.steps_per_epoch()
+    learning_rates = build_schedule(t["lr_schedule"], t["lr"], total_steps, t.get("warmup_steps", 0), t.get("min_lr", 0.0))
+    model = build_model(cfg)
+    if t.get("pretrained"):
+        from src.deeptext.pretrained import load_backbone
+
+        load_backbone(model, t["pretrained"], logger.info)
+    logger.info(f"model {cfg['model']['name']}: {count_parameters(model) / 1e6:.2f} M parameters, "
+                f"input {cfg['model']['image_height']}x{cfg['model']['image_width']}")
+    import mindspore as ms
+
+    optimizer = nn.Momentum(model.trainable_params(), learning_rate=ms.Tensor(learning_rates), momentum=t["momentum"],
+                            weight_decay=t["weight_decay"])
+    step_cell = TrainStep(DeepTextWithLoss(model), optimizer, clip_norm=t.get("clip_norm", 0.0))
+    step_cell.set_train()
+
+    validate = None
+    if data.get("val") and run["rank"] == 0:
+        val_samples = build_samples(cfg, data["val"], data["val_samples"], data["val_seed"], logger.info)
+        detector = None
+
+        def validate():
+            nonlocal detector
+            from src.deeptext.detector import TextDetector
+            from src.deeptext.model import DeepTextDetector
+
+            model.set_train(False)
+            if detector is None:
+                detector = TextDetector(DeepTextDetector(model), cfg["model"]["image_height"],
+                                        cfg["model"]["image_width"], data["keep_ratio"])
+            metrics, _ = evaluate_samples(detector, val_samples, cfg["eval"]["batch_size"])
+            model.set_train(True)
+            return {f"{k}_{protocol}": v for protocol in ("standard",) for k, v in metrics[protocol].items()}
+
+    is_writer = run["rank"] == 0
+    if is_writer:
+        save_config(cfg, os.path.join(output_dir, "config.yaml"))
+    trainer = Trainer(step_cell, loader, deeptext_inputs(), t["epochs"], output_dir, logger, prefix="deeptext",
+                      log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
+                      validate=validate, validate_every=t["validate_every"], metric="f_standard",
+                      format_losses=format_losses, max_steps=t["max_steps"], is_writer=is_writer,
+                      learning_rates=learning_rates)
+    if t.get("resume"):
+        path = trainer.manager.latest() if t["resume"] == "auto" else t["resume"]
+        if path:
+            trainer.resume(path)
+    start = time.time()
+    try:
+        last = trainer.fit()
+    finally:
+        loader.close()
+    logger.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
+    return last
+
+
+def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None):
+    detector = load_detector(cfg, ckpt, mindir)
+    results, all_predictions = {}, {}
+    for spec in datasets:
+        parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
+        samples = build_samples(cfg, parsed, cfg["data"]["val_samples"], cfg["data"]["val_seed"], logger)
+        logger(f"evaluating {samples.name}")
+        metrics, predictions = evaluate_samples(detector, samples, cfg["eval"]["batch_size"], visualize_dir)
+        results[spec], all_predictions[spec] = metrics, predictions
+        for protocol in ("standard", "deteval", "seed"):
+            r = metrics[protocol]
+            logger(f"{protocol:9s} precision {r['precision']:.4f} recall {r['recall']:.4f} f {r['f']:.4f}")
+        seed = metrics["seed"]
+        logger(f"class 1 precision is {seed['precision'] * 100:.2f}%, recall is {seed['recall'] * 100:.2f}%")
+    if report:
+        os.makedirs(os.path.dirname(os.path.abspath(report)), exist_ok=True)
+        with open(report, "w", encoding="utf-8") as handle:
+            json.dump({"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions}, handle, indent=1)
+    return results
+
+
+def _parse_dataset_arg(spec):
+    """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line."""
+    parts = spec.split(":")
+    if len(parts) < 3:
+        raise ValueError(f"detection dataset '{spec}': use synthetic or FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT]")
+    out = {"format": parts[0], "images": parts[1], "annotations": parts[2]}
+    if len(parts) > 3:
+        out["split"] = parts[3]
+    return out
+
+
+def export(cfg, ckpt, file_format, file_name, batch_size=None):
+    import mindspore as ms
+
+    from src.deeptext.model import DeepTextDetector
+    from src.engine.checkpoint import load_checkpoint
+
+    model = build_model(cfg)
+    if ckpt:
+        load_checkpoint(ckpt, model)
+    model.set_train(False)
+    m = cfg["model"]
+    example = ms.Tensor(np.zeros((batch_size or 1, 3, m["image_height"], m["image_width"]), np.float32))
+    ms.export(DeepTextDetector(model), example, file_name=file_name, file_format=file_format)
+    return f"{file_name}.{file_format.lower()}"
