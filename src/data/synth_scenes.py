@@ -52,7 +52,10 @@ class SyntheticScenes:
         img = _distractors(rng, img, int(rng.integers(0, 8)))
         occupied = np.zeros((h, w), bool)
         boxes, texts = [], []
-        for _ in range(int(rng.integers(1, self.max_words + 1))):
+        wanted = int(rng.integers(1, self.max_words + 1))
+        for _attempt in range(4 * wanted):
+            if len(boxes) == wanted:
+                break
             text = sample_text(rng, max_length=14)
             size = int(rng.integers(self.min_text_height, self.max_text_height + 1))
             font = load_font(pick_font(rng, self.families), max(8, int(size * 1.25)))
@@ -62,9 +65,14 @@ class SyntheticScenes:
                 continue
             mask = mask[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
             mh, mw = mask.shape
-            if mw >= w - 4 or mh >= h - 4:
-                continue
-            for _attempt in range(10):
+            if mw > w - 8 or mh > h - 8:
+                # Too wide for the scene: shrink it, unless that makes it smaller than the minimum.
+                factor = min((w - 8) / mw, (h - 8) / mh) * rng.uniform(0.6, 1.0)
+                if mh * factor < self.min_text_height * 0.7:
+                    continue
+                mw, mh = max(1, int(mw * factor)), max(1, int(mh * factor))
+                mask = cv2.resize(mask, (mw, mh), interpolation=cv2.INTER_AREA)
+            for _place in range(10):
                 x, y = int(rng.integers(2, w - mw - 1)), int(rng.integers(2, h - mh - 1))
                 pad = max(2, mh // 4)
                 region = occupied[max(0, y - pad): y + mh + pad, max(0, x - pad): x + mw + pad]

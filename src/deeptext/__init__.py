@@ -11,7 +11,7 @@ register_model("deeptext_vgg16_small", DeepText, image_height=320, image_width=5
                rcnn_num_rois=256)
 # A tiny variant for unit and learning tests.
 register_model("deeptext_tiny", DeepText, image_height=128, image_width=192, width_divisor=8, hidden=128,
-               anchor_scales=(1, 2, 4), anchor_ratios=(0.25, 0.5, 1.0), train_pre_nms=300, train_post_nms=100,
+               anchor_scales=(1, 2, 4, 8), anchor_ratios=(0.1, 0.2, 0.5), train_pre_nms=300, train_post_nms=100,
                test_pre_nms=200, test_post_nms=100, rpn_num_pos=32, rpn_num_neg=64, rcnn_num_pos=32,
                rcnn_num_ambiguous=16, rcnn_num_rois=64, max_detections=32)
 

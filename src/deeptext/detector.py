@@ -7,11 +7,11 @@ from src.data.detection_pipeline import normalize, resize
 class TextDetector:
     """Wraps a cell mapping images (N, 3, H, W) to (boxes, scores, classes, valid)."""
 
-    def __init__(self, predict_cell, height, width, keep_ratio=True, text_class=1):
+    def __init__(self, predict_cell, height, width, keep_ratio=True, score_threshold=0.5):
         self.predict_cell = predict_cell
         self.height, self.width = height, width
         self.keep_ratio = keep_ratio
-        self.text_class = text_class
+        self.score_threshold = score_threshold
 
     def preprocess(self, rgb):
         image, _, scale = resize(rgb, np.zeros((0, 4), np.float32), self.height, self.width, self.keep_ratio)
@@ -24,7 +24,7 @@ class TextDetector:
         boxes, scores, classes, valid = (o.asnumpy() for o in self.predict_cell(ms.Tensor(batch)))
         results = []
         for i, ((sx, sy), (h, w)) in enumerate(zip(scales, sizes)):
-            keep = valid[i] & (classes[i] == self.text_class)
+            keep = valid[i] & (scores[i] >= self.score_threshold)
             b = boxes[i][keep] / np.array([sx, sy, sx, sy], np.float32)
             b = np.clip(b, 0, [w, h, w, h])
             results.append({"boxes": b, "scores": scores[i][keep], "classes": classes[i][keep]})

@@ -126,8 +126,9 @@ class DeepTextWithLoss(nn.Cell):
 class DeepTextDetector(nn.Cell):
     """images -> boxes (N, K, 4), scores (N, K), classes (N, K) int32, valid (N, K) bool; K = max_detections.
 
-    Each ROI takes its best non-background class; boxes are decoded with that class's deltas and
-    suppressed by NMS across classes."""
+    Every ROI is scored by its text probability and boxed with the text class's deltas; ``classes``
+    tells whether text (1) or ambiguous text (2) was the ROI's more likely foreground class. The
+    ambiguous class sharpens training; detections are ranked and suppressed as text."""
 
     def __init__(self, model):
         super().__init__(auto_prefix=False)
@@ -145,24 +146,20 @@ class DeepTextDetector(nn.Cell):
         rois = ops.concat(rois, axis=0)
         scores, box_deltas = m.rcnn_head(m.roi_align(conv4, conv5, rois))
         probs = ops.softmax(scores, axis=-1)
-        fg = probs[:, 1:]
-        best = fg.argmax(axis=1)
-        best_score = fg.max(axis=1)
-        classes = best + 1
-        one_hot = ops.one_hot(classes, m.num_classes, ms.Tensor(1.0), ms.Tensor(0.0))
-        chosen = (box_deltas * one_hot.expand_dims(2)).sum(axis=1)
-        boxes = m.rcnn_coder.decode(rois[:, 1:], chosen, m.image_height, m.image_width)
+        text_score = probs[:, TEXT]
+        classes = ops.where(probs[:, TEXT] >= probs[:, AMBIGUOUS], ops.full_like(text_score, TEXT),
+                            ops.full_like(text_score, AMBIGUOUS))
+        boxes = m.rcnn_coder.decode(rois[:, 1:], box_deltas[:, TEXT], m.image_height, m.image_width)
         per_image = rois.shape[0] // n
         out_boxes, out_scores, out_classes, out_valid = [], [], [], []
         for i in range(n):
             b = boxes[i * per_image:(i + 1) * per_image]
-            s = best_score[i * per_image:(i + 1) * per_image]
-            c = classes[i * per_image:(i + 1) * per_image].astype(ms.float32)
+            s = text_score[i * per_image:(i + 1) * per_image]
+            c = classes[i * per_image:(i + 1) * per_image]
             s = ops.where(s >= m.test_score_threshold, s, ops.zeros_like(s))
-            sorted_rows, _, keep = m.test_nms(ops.concat((b, s.expand_dims(1), c.expand_dims(1)), axis=1)[:, :5])
-            # NMSWithMask sorts rows by score; recover each kept row's class through a second sort.
-            order = ops.sort(s, descending=True)[1]
-            c_sorted = ops.gather(c, order, 0)
+            # NMSWithMask returns rows sorted by score; sort the classes the same way.
+            sorted_rows, _, keep = m.test_nms(ops.concat((b, s.expand_dims(1)), axis=1))
+            c_sorted = ops.gather(c, ops.sort(s, descending=True)[1], 0)
             keys = ops.where(ops.logical_and(keep, sorted_rows[:, 4] > 0), sorted_rows[:, 4] + 1.0,
                              ops.zeros_like(sorted_rows[:, 4]))
             values, index = ops.topk(keys, m.max_detections)

@@ -11,8 +11,9 @@ class MultiLevelROIAlign(nn.Cell):
     def __init__(self, in_channels=(512, 512), out_channels=512, output_size=7, sampling_ratio=2,
                  strides=(8, 16)):
         super().__init__()
-        self.align4 = ops.ROIAlign(output_size, output_size, 1.0 / strides[0], sampling_ratio)
-        self.align5 = ops.ROIAlign(output_size, output_size, 1.0 / strides[1], sampling_ratio)
+        # roi_end_mode=0: continuous box coordinates (width = x2 - x1), matching BoxCoder.
+        self.align4 = ops.ROIAlign(output_size, output_size, 1.0 / strides[0], sampling_ratio, 0)
+        self.align5 = ops.ROIAlign(output_size, output_size, 1.0 / strides[1], sampling_ratio, 0)
         self.fuse = nn.Conv2d(sum(in_channels), out_channels, 1, has_bias=True)
         self.relu = nn.ReLU()
         self.out_channels = out_channels

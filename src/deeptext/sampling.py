@@ -18,6 +18,7 @@ def match_to_gt(boxes, gt_boxes, gt_valid):
 
 def sample_mask(mask, count, uniform):
     """At most ``count`` randomly chosen True entries of ``mask`` (``uniform`` holds one U(0,1) per entry)."""
+    count = min(count, mask.shape[0])
     keys = ops.where(mask, uniform + 1.0, ops.zeros_like(uniform))
     kth = ops.topk(keys, count)[0][count - 1]
     return ops.logical_and(mask, keys >= ops.maximum(kth, 1.0))
@@ -30,7 +31,8 @@ def anchor_targets(anchors, anchor_valid, gt_boxes, gt_valid, pos_iou, neg_iou, 
     Positive: IoU >= pos_iou, or the best anchor of some gt with IoU >= min_pos_iou.
     Negative: IoU < neg_iou. Anchors crossing the image border are ignored."""
     iou, best_iou, best_gt = match_to_gt(anchors, gt_boxes, gt_valid)
-    gt_best = iou.max(axis=0, keepdims=True)  # per gt: its best anchor IoU
+    iou = ops.where(anchor_valid.expand_dims(1), iou, ops.full_like(iou, -1.0))
+    gt_best = iou.max(axis=0, keepdims=True)  # per gt: its best usable anchor's IoU
     is_gt_best = ops.logical_and(iou >= gt_best - 1e-6, gt_best >= min_pos_iou)
     is_gt_best = ops.logical_and(is_gt_best, gt_valid.expand_dims(0)).any(axis=1)
     positive = ops.logical_and(ops.logical_or(best_iou >= pos_iou, is_gt_best), anchor_valid)
@@ -56,7 +58,7 @@ def proposal_targets(proposals, proposal_valid, gt_boxes, gt_valid, pos_iou, neg
     # Priority keys: sampled text > sampled ambiguous > background (random order); 0 = unusable.
     keys = (3.0 * text_s.astype(ms.float32) + 2.0 * ambiguous_s.astype(ms.float32)
             + background.astype(ms.float32)) * (1.0 + 0.5 * uniform[2])
-    values, indices = ops.topk(keys, num_total)
+    values, indices = ops.topk(keys, min(num_total, keys.shape[0]))
     labels = ops.gather(text_s.astype(ms.int32) + 2 * ambiguous_s.astype(ms.int32), indices, 0)
     weights = (values > 0).astype(ms.float32)
     return indices, labels, ops.gather(best_gt, indices, 0), weights

@@ -103,7 +103,8 @@ def load_detector(cfg, ckpt=None, mindir=None):
                 raise ValueError(f"{ckpt}: checkpoint lacks {len(not_loaded)} model parameters, e.g. {not_loaded[0]}")
         model.set_train(False)
         cell = DeepTextDetector(model)
-    return TextDetector(cell, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"])
+    return TextDetector(cell, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"],
+                        cfg["eval"]["score_threshold"])
 
 
 def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None):
@@ -169,7 +170,8 @@ def train(cfg, run, logger):
             model.set_train(False)
             if detector is None:
                 detector = TextDetector(DeepTextDetector(model), cfg["model"]["image_height"],
-                                        cfg["model"]["image_width"], data["keep_ratio"])
+                                        cfg["model"]["image_width"], data["keep_ratio"],
+                                        cfg["eval"]["score_threshold"])
             metrics, _ = evaluate_samples(detector, val_samples, cfg["eval"]["batch_size"])
             model.set_train(True)
             return {f"{k}_{protocol}": v for protocol in ("standard",) for k, v in metrics[protocol].items()}
