@@ -1,6 +1,7 @@
 """Throughput on this machine, printed with what it means in GFLOP/s.
 
     python benchmark.py --model crnn            # training and inference images/s at batch 64, data pipeline
+    python benchmark.py --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
 """
 import argparse
 import sys
@@ -76,16 +77,64 @@ def benchmark_crnn(args):
           f"{batch / data_s:6.1f} images/s")
 
 
+def benchmark_deeptext(args):
+    import resource
+
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from src.data.detection_pipeline import DetectionDataset
+    from src.data.synth_scenes import SyntheticScenes
+    from src.deeptext import DeepTextDetector, DeepTextWithLoss
+    from src.engine.train_step import TrainStep
+    from src.registry import create_model
+
+    variants = [args.variant] if args.variant else ["deeptext_vgg16", "deeptext_vgg16_small"]
+    for name in variants:
+        model = create_model(name)
+        h, w = int(model.image_height), int(model.image_width)
+        scenes = SyntheticScenes(args.batch_size, seed=0, height=h, width=w)
+        dataset = DetectionDataset(scenes, h, w, max_boxes=64)
+        items = [dataset.load(i) for i in range(args.batch_size)]
+        images = ms.Tensor(np.stack([i[0] for i in items]))
+        boxes = ms.Tensor(np.stack([i[1][0] for i in items]))
+        valid = ms.Tensor(np.stack([i[1][1] for i in items]))
+        step = TrainStep(DeepTextWithLoss(model), nn.Momentum(model.trainable_params(), 0.001, 0.91,
+                                                             weight_decay=1e-4), clip_norm=10.0)
+        step.set_train()
+        start = time.perf_counter()
+        step(images, boxes, valid)[0].asnumpy()
+        compile_s = time.perf_counter() - start
+        train_s = timed(lambda: step(images, boxes, valid)[0].asnumpy(), args.steps, warmup=1)
+        model.set_train(False)
+        detector = DeepTextDetector(model)
+        single = images[:1]
+        start = time.perf_counter()
+        detector(single)[0].asnumpy()
+        infer_compile_s = time.perf_counter() - start
+        infer_s = timed(lambda: detector(single)[0].asnumpy(), args.steps, warmup=1)
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        print(f"{name} at {h}x{w}: training {train_s:.2f} s/step (batch {args.batch_size}, "
+              f"{args.batch_size / train_s:.2f} images/s), compile + first step {compile_s:.0f} s; "
+              f"inference {infer_s:.2f} s/image (batch 1), compile {infer_compile_s:.0f} s; "
+              f"peak memory so far {peak_gb:.1f} GB")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, choices=("crnn",))
-    parser.add_argument("--variant", default="crnn_vgg")
-    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--model", required=True, choices=("crnn", "deeptext"))
+    parser.add_argument("--variant", help="registered model name (default: crnn_vgg; for deeptext both the "
+                                          "reference and the CPU demo variant)")
+    parser.add_argument("--batch_size", type=int, default=None, help="default: 64 for crnn, 2 for deeptext")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device_target", default="CPU")
     args = parser.parse_args(argv)
+    if args.model == "crnn":
+        args.variant = args.variant or "crnn_vgg"
+    if args.batch_size is None:
+        args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)
-    {"crnn": benchmark_crnn}[args.model](args)
+    {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext}[args.model](args)
 
 
 if __name__ == "__main__":

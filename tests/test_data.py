@@ -112,3 +112,27 @@ def test_last_batch_is_padded_to_the_static_size():
     batches = list(BatchLoader(dataset, 4, shuffle=False, drop_last=False, workers=0).epoch(0))
     assert [b[2] for b in batches] == [4, 4, 2]
     assert all(b[0].shape[0] == 4 and len(b[1]) == 4 for b in batches)
+
+
+def test_rendered_lmdb_equals_on_the_fly_samples(tmp_path):
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("render_words", f"{ROOT}/scripts/render_words.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.render(str(tmp_path / "db"), 6, seed=4) == 6
+    stored = LmdbWords(str(tmp_path / "db"))
+    live = SyntheticWords(6, seed=4)
+    for i in range(6):
+        assert stored.label(i) == live.label(i)
+        assert np.array_equal(stored.image(i), live[i][0])  # PNG is lossless
+
+
+def test_missing_font_folder_is_a_clear_error(tmp_path):
+    from src.data.render import font_dirs_from_config
+
+    assert font_dirs_from_config(None) == () and font_dirs_from_config(str(tmp_path)) == (str(tmp_path),)
+    with pytest.raises(FileNotFoundError, match="nope: font folder not found"):
+        font_dirs_from_config([str(tmp_path), str(tmp_path / "nope")])

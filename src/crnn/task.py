@@ -8,6 +8,7 @@ import numpy as np
 from src.config import save_config
 from src.data.charset import Charset
 from src.data.loader import BatchLoader
+from src.data.render import font_dirs_from_config
 from src.data.words import WordDataset, open_word_source
 from src.metrics.text import RecognitionMetrics
 
@@ -62,7 +63,7 @@ class ConcatSource:
 def build_dataset(cfg, charset, spec, num_samples, seed):
     data, image = cfg["data"], cfg["image"]
     sources = [open_word_source(part.strip(), charset.alphabet, charset.max_length, num_samples, seed,
-                                tuple(data.get("font_dirs") or ()))
+                                font_dirs_from_config(data.get("fonts")))
                for part in str(spec).split(",") if part.strip()]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
     return WordDataset(source, charset, image["height"], image["width"], image["channels"])

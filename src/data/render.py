@@ -32,6 +32,17 @@ def _renders_latin(path):
     return len(set(masks)) == len(masks) and all(any(m) for m in masks)
 
 
+def font_dirs_from_config(value):
+    """The ``fonts`` config value: a folder, a list of folders, or empty."""
+    if not value:
+        return ()
+    folders = (value,) if isinstance(value, str) else tuple(value)
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"{folder}: font folder not found")
+    return folders
+
+
 @functools.lru_cache(maxsize=None)
 def discover_fonts(extra_dirs=()):
     """All usable TrueType/OpenType fonts on the machine plus Pillow's own scalable font."""

@@ -9,6 +9,7 @@ from src.config import save_config
 from src.data.detection import read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
+from src.data.render import font_dirs_from_config
 from src.metrics.detection import DetectionMetrics
 
 TASK = "deeptext"
@@ -38,7 +39,7 @@ def build_samples(cfg, spec, num_samples, seed, logger=print):
 
         d = cfg["data"]
         scenes = SyntheticScenes(num_samples, seed, d["scene_height"], d["scene_width"], d["max_words"],
-                                 font_dirs=tuple(d.get("font_dirs") or ()))
+                                 font_dirs=font_dirs_from_config(d.get("fonts")))
         return SampleList([scenes], f"synthetic scenes(seed={seed}, n={num_samples})")
     specs = spec if isinstance(spec, list) else [spec]
     parts, names = [], []
