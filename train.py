@@ -18,9 +18,10 @@ def main(argv=None):
 
     from src.engine.trainer import get_logger
 
-    output_dir = cfg["train"]["output_dir"]
-    log_dir = output_dir if run["rank"] == 0 else os.path.join(output_dir, f"rank_{run['rank']}")
-    logger = get_logger(log_dir, args.model, run["rank"])
+    if run["rank"] > 0:
+        # Every rank but 0 logs (and, with save_all_ranks, saves) into its own folder.
+        cfg["train"]["output_dir"] = os.path.join(cfg["train"]["output_dir"], f"rank_{run['rank']}")
+    logger = get_logger(cfg["train"]["output_dir"], args.model, run["rank"])
     logger.info(f"device {run['device_target']}, rank {run['rank']} of {run['group_size']}")
     return task_module(args.model).train(cfg, run, logger)
 

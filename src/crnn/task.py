@@ -187,12 +187,12 @@ def train(cfg, run, logger):
             network.set_train(True)
             return metrics
 
-    is_writer = run["rank"] == 0
+    is_writer = run["rank"] == 0 or t.get("save_all_ranks", False)
     if is_writer:
         save_config(cfg, os.path.join(output_dir, "config.yaml"))
     trainer = Trainer(step_cell, loader, crnn_inputs(charset), t["epochs"], output_dir, logger, prefix="crnn",
                       log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
-                      validate=validate if is_writer else None, validate_every=t["validate_every"],
+                      validate=validate if run["rank"] == 0 else None, validate_every=t["validate_every"],
                       metric="word_accuracy", max_steps=t["max_steps"], is_writer=is_writer,
                       learning_rates=learning_rates)
     if t.get("resume"):

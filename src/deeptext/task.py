@@ -177,7 +177,7 @@ def train(cfg, run, logger):
             model.set_train(True)
             return {f"{k}_{protocol}": v for protocol in ("standard",) for k, v in metrics[protocol].items()}
 
-    is_writer = run["rank"] == 0
+    is_writer = run["rank"] == 0 or t.get("save_all_ranks", False)
     if is_writer:
         save_config(cfg, os.path.join(output_dir, "config.yaml"))
     trainer = Trainer(step_cell, loader, deeptext_inputs(), t["epochs"], output_dir, logger, prefix="deeptext",
