@@ -4,6 +4,7 @@
     python eval.py --model crnn --dataset PATH --mindir crnn.mindir
 
     python eval.py --model deeptext --dataset ic15:IMAGE_DIR:GT_DIR --ckpt best.ckpt --visualize vis/
+    python eval.py --model e2e --dataset ic15:IMAGE_DIR:GT_DIR --det_ckpt det.ckpt --rec_ckpt rec.ckpt
 
 A CRNN dataset is an LMDB folder, a folder with labels.tsv, or 'synthetic' (held-out synthetic words).
 A DeepText dataset is 'synthetic' or FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT] with FORMAT one of ic13, ic11,
@@ -16,6 +17,10 @@ from src.runtime import setup_run
 
 
 def add_arguments(parser):
+    parser.add_argument("--det_ckpt", help="e2e: detector checkpoint")
+    parser.add_argument("--rec_ckpt", help="e2e: recogniser checkpoint")
+    parser.add_argument("--det_mindir", help="e2e: exported detector")
+    parser.add_argument("--rec_mindir", help="e2e: exported recogniser")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
     parser.add_argument("--ckpt", help="checkpoint to evaluate")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
@@ -23,8 +28,40 @@ def add_arguments(parser):
     parser.add_argument("--visualize", metavar="DIR", help="deeptext: draw ground truth and predictions into DIR")
 
 
+def evaluate_e2e(args):
+    import json
+
+    from infer import build_predictor
+    from src.deeptext.task import _parse_dataset_arg, build_samples
+    from src.e2e.evaluate import evaluate
+
+    args.mode, args.lexicon = "e2e", None
+    args.det_config, args.rec_config = args.config, None
+    det_cfg = load_det_config(args)
+    setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
+    predictor = build_predictor(args)
+    results = {}
+    for spec in args.dataset:
+        parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
+        samples = build_samples(det_cfg, parsed, det_cfg["data"]["val_samples"], det_cfg["data"]["val_seed"])
+        print(f"evaluating {samples.name}")
+        results[spec], pages = evaluate(predictor, samples)
+        if args.report:
+            with open(args.report, "w", encoding="utf-8") as handle:
+                json.dump({"results": results, "pages": pages}, handle, indent=1)
+    return results
+
+
+def load_det_config(args):
+    from infer import model_config
+
+    return model_config(args.config, args.det_ckpt, "deeptext")
+
+
 def main(argv=None):
-    args, cfg = parse(argv, __doc__, add_arguments)
+    args, cfg = parse(argv, __doc__, add_arguments, models=("crnn", "deeptext", "e2e"))
+    if args.model == "e2e":
+        return evaluate_e2e(args)
     if not args.ckpt and not args.mindir:
         raise ValueError("give --ckpt FILE or --mindir FILE")
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])

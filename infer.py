@@ -1,0 +1,155 @@
+"""Read text in photographs: DeepText finds the words, CRNN reads them.
+
+    python infer.py --image photo.jpg --det_ckpt runs/deeptext_cpu/checkpoints/best.ckpt \\
+                    --rec_ckpt runs/crnn_cpu/checkpoints/best.ckpt --visualize out/
+    python infer.py --image photos/ --det_mindir deeptext.mindir --rec_mindir crnn.mindir --jsonl results.jsonl
+    python infer.py --mode det --image photos/ --det_ckpt ...          # boxes only
+    python infer.py --mode rec --image crops/ --rec_ckpt ...           # text of word crops
+
+Writes one JSON per image into --output (default: next to --visualize, else ./ocr_results), or one line
+per image with --jsonl. Unreadable images are reported and skipped.
+"""
+import argparse
+import json
+import os
+import sys
+
+from src.cli import default_config, saved_config
+from src.config import ConfigError, load_config
+from src.runtime import setup_run
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def list_images(path):
+    if os.path.isdir(path):
+        found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS))
+        if not found:
+            raise FileNotFoundError(f"{path}: no images ({', '.join(IMAGE_EXTENSIONS)})")
+        return found
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return [path]
+
+
+def model_config(explicit, ckpt, model):
+    return load_config(explicit or saved_config(argparse.Namespace(ckpt=ckpt)) or default_config(model))
+
+
+def read_lexicon(path):
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: lexicon file not found")
+    with open(path, encoding="utf-8") as handle:
+        words = [w.strip() for line in handle for w in line.replace(",", " ").split() if w.strip()]
+    if not words:
+        raise ValueError(f"{path}: lexicon is empty")
+    return words
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image", required=True, help="an image or a folder of images")
+    parser.add_argument("--mode", default="e2e", choices=("e2e", "det", "rec"))
+    parser.add_argument("--det_ckpt")
+    parser.add_argument("--rec_ckpt")
+    parser.add_argument("--det_mindir")
+    parser.add_argument("--rec_mindir")
+    parser.add_argument("--det_config", help="default: the config.yaml of the detector's run")
+    parser.add_argument("--rec_config", help="default: the config.yaml of the recogniser's run")
+    parser.add_argument("--lexicon", help="file of allowed words (whitespace or comma separated)")
+    parser.add_argument("--output", help="folder for one JSON per image")
+    parser.add_argument("--jsonl", help="one JSON line per image instead of a folder")
+    parser.add_argument("--visualize", metavar="DIR", help="draw boxes and words into DIR/<name>.png")
+    parser.add_argument("--device_target", default="CPU")
+    return parser.parse_args(argv)
+
+
+def build_predictor(args):
+    from src.e2e import OCRPredictor
+
+    need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
+    if need_det and not (args.det_ckpt or args.det_mindir):
+        raise ValueError("give --det_ckpt or --det_mindir")
+    if need_rec and not (args.rec_ckpt or args.rec_mindir):
+        raise ValueError("give --rec_ckpt or --rec_mindir")
+    det_cfg = model_config(args.det_config, args.det_ckpt, "deeptext") if need_det else None
+    rec_cfg = model_config(args.rec_config, args.rec_ckpt, "crnn") if need_rec else None
+    detector = recognizer = None
+    if need_det:
+        from src.deeptext.task import load_detector
+
+        detector = load_detector(det_cfg, args.det_ckpt, args.det_mindir)
+    kwargs = {"lexicon": read_lexicon(args.lexicon)}
+    if need_rec:
+        from src.crnn.task import load_recognizer
+
+        recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir)
+        image = rec_cfg["image"]
+        widths = (image["width"],) if args.rec_mindir else (image["width"], 2 * image["width"])
+        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"])
+    return OCRPredictor(detector, recognizer, **kwargs)
+
+
+def run(args):
+    from src.data.convert import progress
+    from src.e2e import Page, Word, load_image
+    from src.e2e.predictor import UnreadableImage
+
+    images = list_images(args.image)
+    setup_run(args.device_target)
+    predictor = build_predictor(args)
+    out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+    jsonl = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else None
+    done, skipped = 0, []
+    try:
+        for path in progress(images, total=len(images), desc="ocr"):
+            try:
+                rgb = load_image(path)
+            except UnreadableImage as exc:
+                print(f"skipped: {exc}", file=sys.stderr)
+                skipped.append(path)
+                continue
+            if args.mode == "e2e":
+                page = predictor(rgb, source=path)
+            elif args.mode == "det":
+                found = predictor.detect(rgb)
+                page = Page(rgb.shape[1], rgb.shape[0], [Word(tuple(round(float(v), 1) for v in b), "", round(float(s), 4))
+                                                         for b, s in zip(found["boxes"], found["scores"])], path)
+            else:
+                (text, confidence), = predictor.recognize_crops([rgb])
+                page = Page(rgb.shape[1], rgb.shape[0], [Word((0.0, 0.0, float(rgb.shape[1]), float(rgb.shape[0])),
+                                                              text, 1.0, round(confidence, 4))], path)
+            name = os.path.splitext(os.path.basename(path))[0]
+            if jsonl:
+                jsonl.write(page.to_json() + "\n")
+            if out_dir:
+                with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as handle:
+                    json.dump(page.to_dict(), handle, indent=1)
+            if args.visualize:
+                page.render(rgb, os.path.join(args.visualize, f"{name}.png"))
+            done += 1
+            if len(images) == 1:
+                print(" ".join(w.text for w in page.words) if args.mode != "det" else f"{len(page.words)} boxes")
+    finally:
+        if jsonl:
+            jsonl.close()
+    print(f"read {done} image(s)" + (f", skipped {len(skipped)} unreadable" if skipped else "")
+          + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) else ""))
+    return done, skipped
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Image in, words with boxes and text out.
+
+    predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt)
+    page = predictor("photo.jpg")              # path, RGB array or PIL image
+    page.words[0].text, page.words[0].box      # 'exit', (x1, y1, x2, y2) in image pixels
+    page.to_json(); page.render("out.png")
+
+Crops are cut from the original-resolution image with a small margin and recognised in batches
+grouped into a few fixed widths, so the recogniser's graph is compiled once per width.
+"""
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+
+class UnreadableImage(ValueError):
+    pass
+
+
+def load_image(image):
+    """RGB uint8 array from a path, an array (RGB, or grey) or a PIL image."""
+    if isinstance(image, (str, os.PathLike)):
+        path = os.fspath(image)
+        data = np.fromfile(path, np.uint8) if os.path.isfile(path) else np.zeros(0, np.uint8)
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if decoded is None:
+            raise UnreadableImage(f"{path}: {'not found' if not os.path.isfile(path) else 'cannot decode image'}")
+        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
+        return np.asarray(image.convert("RGB"))
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise UnreadableImage(f"expected an H x W x 3 image, got shape {array.shape}")
+    return np.ascontiguousarray(array[..., :3]).astype(np.uint8)
+
+
+@dataclass
+class Word:
+    box: tuple                     # x1, y1, x2, y2 in image pixels
+    text: str = ""
+    det_score: float = 0.0
+    rec_confidence: float = 0.0
+
+
+@dataclass
+class Page:
+    width: int
+    height: int
+    words: list = field(default_factory=list)
+    source: str = ""
+
+    def to_dict(self):
+        return {"source": self.source, "width": self.width, "height": self.height,
+                "words": [asdict(w) for w in self.words]}
+
+    def to_json(self, **kwargs):
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["width"], data["height"], [Word(tuple(w["box"]), w["text"], w["det_score"],
+                                                         w["rec_confidence"]) for w in data["words"]],
+                   data.get("source", ""))
+
+    def render(self, image, path=None):
+        """Boxes and recognised words drawn on ``image`` (array or path); saved when ``path`` is given."""
+        from PIL import Image, ImageDraw
+
+        from src.data.render import BUILTIN_FONT, load_font
+
+        canvas = Image.fromarray(load_image(image))
+        draw = ImageDraw.Draw(canvas)
+        size = max(12, int(max(self.width, self.height) / 60))
+        font = load_font(BUILTIN_FONT, size)
+        width = max(2, size // 6)
+        for word in self.words:
+            x1, y1, x2, y2 = (int(round(v)) for v in word.box)
+            draw.rectangle([x1, y1, x2, y2], outline=(255, 40, 40), width=width)
+            if word.text:
+                left, top, right, bottom = draw.textbbox((x1, y1), word.text, font=font)
+                offset = bottom - top + 4
+                draw.rectangle([x1, y1 - offset, x1 + right - left + 6, y1], fill=(255, 40, 40))
+                draw.text((x1 + 3, y1 - offset + 1), word.text, fill=(255, 255, 255), font=font)
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            canvas.save(path)
+        return np.asarray(canvas)
+
+
+def crop_with_margin(image, box, margin):
+    """Crop ``box`` enlarged by ``margin`` x its height on every side, clamped to the image."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box
+    pad = margin * max(y2 - y1, 1.0)
+    x1, y1 = int(max(0, np.floor(x1 - pad))), int(max(0, np.floor(y1 - pad)))
+    x2, y2 = int(min(w, np.ceil(x2 + pad))), int(min(h, np.ceil(y2 + pad)))
+    return image[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+
+
+class OCRPredictor:
+    """Composes a :class:`~src.deeptext.detector.TextDetector` and a :class:`~src.crnn.recognizer.Recognizer`.
+
+    ``rec_widths`` are the recogniser input widths a crop may be resized to (chosen by its aspect ratio);
+    each is compiled once and fed batches of exactly ``rec_batch_size``."""
+
+    def __init__(self, detector, recognizer, rec_height=32, rec_widths=(100,), rec_channels=3, rec_batch_size=32,
+                 margin=0.08, lexicon=None):
+        self.detector, self.recognizer = detector, recognizer
+        self.rec_height, self.rec_widths = rec_height, tuple(sorted(rec_widths))
+        self.rec_channels = rec_channels
+        self.rec_batch_size = rec_batch_size
+        self.margin = margin
+        self.lexicon = list(lexicon) if lexicon else None
+
+    @classmethod
+    def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
+                         rec_cfg=None, **kwargs):
+        from src.crnn import task as crnn_task
+        from src.deeptext import task as deeptext_task
+
+        detector = deeptext_task.load_detector(det_cfg, det_ckpt, det_mindir)
+        recognizer = crnn_task.load_recognizer(rec_cfg, rec_ckpt, rec_mindir)
+        image = rec_cfg["image"]
+        if rec_mindir:  # an exported recogniser has one fixed width
+            kwargs.setdefault("rec_widths", (image["width"],))
+        kwargs.setdefault("rec_widths", (image["width"], 2 * image["width"]))
+        return cls(detector, recognizer, image["height"], rec_channels=image["channels"], **kwargs)
+
+    def _width_for(self, crop):
+        aspect = crop.shape[1] / max(crop.shape[0], 1)
+        wanted = aspect * self.rec_height * 1.25  # CRNN was trained on words stretched a little
+        return next((w for w in self.rec_widths if wanted <= w), self.rec_widths[-1])
+
+    def _prepare(self, crop, width):
+        img = crop if self.rec_channels == 3 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)[..., None]
+        img = cv2.resize(img, (width, self.rec_height), interpolation=cv2.INTER_AREA if crop.shape[0] > self.rec_height
+                         else cv2.INTER_LINEAR).reshape(self.rec_height, width, self.rec_channels)
+        return (img.astype(np.float32).transpose(2, 0, 1) - 127.5) / 127.5
+
+    def recognize_crops(self, crops, lexicon=None):
+        """[(text, confidence)] for RGB word crops, batched by width."""
+        lexicon = lexicon if lexicon is not None else self.lexicon
+        results = [None] * len(crops)
+        groups = {}
+        for index, crop in enumerate(crops):
+            groups.setdefault(self._width_for(crop), []).append(index)
+        for width, indices in groups.items():
+            for start in range(0, len(indices), self.rec_batch_size):
+                chunk = indices[start:start + self.rec_batch_size]
+                batch = np.stack([self._prepare(crops[i], width) for i in chunk])
+                pad = self.rec_batch_size - len(chunk)
+                if pad:
+                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
+                lexicons = [lexicon] * self.rec_batch_size if lexicon else None
+                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons)):
+                    text = item.get("lexicon_text", item["text"])
+                    results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
+        return results
+
+    def detect(self, image):
+        return self.detector.detect([load_image(image)], 1)[0]
+
+    def __call__(self, image, lexicon=None, source=""):
+        rgb = load_image(image)
+        if not source and isinstance(image, (str, os.PathLike)):
+            source = os.fspath(image)
+        found = self.detector.detect([rgb], 1)[0]
+        order = np.lexsort((found["boxes"][:, 0], np.round(found["boxes"][:, 1] / 8))) if len(found["boxes"]) else []
+        boxes = [found["boxes"][i] for i in order]
+        scores = [float(found["scores"][i]) for i in order]
+        crops = [crop_with_margin(rgb, box, self.margin) for box in boxes]
+        readings = self.recognize_crops(crops, lexicon) if crops else []
+        words = [Word(tuple(round(float(v), 1) for v in box), text, round(score, 4), round(conf, 4))
+                 for box, score, (text, conf) in zip(boxes, scores, readings)]
+        return Page(rgb.shape[1], rgb.shape[0], words, source)
