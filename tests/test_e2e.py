@@ -1,0 +1,163 @@
+"""End-to-end OCR: result structure, JSON round trip, rendering, lexicon mode, batching, exported backends."""
+import json
+import os
+
+import mindspore as ms
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from src.config import load_config
+from src.crnn import task as crnn_task
+from src.data.synth_scenes import SyntheticScenes
+from src.deeptext import task as deeptext_task
+from src.e2e import OCRPredictor, Page, load_image
+from src.e2e.evaluate import WordSpotting
+from src.e2e.predictor import UnreadableImage, crop_with_margin
+
+CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
+DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
+
+
+class FixedDetector:
+    """A detector double that reports given boxes, to exercise cropping and batching exactly."""
+
+    def __init__(self, boxes, scores):
+        self.boxes, self.scores = np.asarray(boxes, np.float32), np.asarray(scores, np.float32)
+
+    def detect(self, images, batch_size=1):
+        return [{"boxes": self.boxes, "scores": self.scores, "classes": np.ones(len(self.boxes), np.int32)}
+                for _ in images]
+
+
+class CountingRecognizer:
+    """Wraps a real Recognizer and records the batch shapes it is given."""
+
+    def __init__(self, inner):
+        self.inner, self.shapes = inner, []
+
+    def recognize(self, images, lexicons=None):
+        self.shapes.append(images.shape)
+        return self.inner.recognize(images, lexicons)
+
+
+@pytest.fixture(scope="module")
+def recognizer_ckpt(tmp_path_factory):
+    cfg = load_config(CRNN_TINY)
+    path = str(tmp_path_factory.mktemp("rec") / "crnn.ckpt")
+    ms.save_checkpoint(crnn_task.build_network(cfg, crnn_task.build_charset(cfg)), path)
+    return cfg, path
+
+
+def scene():
+    return SyntheticScenes(1, seed=3, height=128, width=192, max_words=3)[0]
+
+
+def test_result_structure_json_round_trip_and_rendering(tmp_path, recognizer_ckpt):
+    cfg, ckpt = recognizer_ckpt
+    sample = scene()
+    recognizer = CountingRecognizer(crnn_task.load_recognizer(cfg, ckpt))
+    predictor = OCRPredictor(FixedDetector(sample.boxes, np.linspace(0.9, 0.6, len(sample.boxes))), recognizer,
+                             rec_widths=(100, 200), rec_batch_size=4)
+    for image in (sample.image, Image.fromarray(sample.image)):
+        page = predictor(image)
+        assert (page.width, page.height) == (192, 128) and len(page.words) == len(sample.boxes)
+        for word in page.words:
+            assert len(word.box) == 4 and isinstance(word.text, str)
+            assert 0 <= word.det_score <= 1 and 0 <= word.rec_confidence <= 1
+    assert all(shape[0] == 4 and shape[2] == 32 and shape[3] in (100, 200) for shape in recognizer.shapes)
+    again = Page.from_dict(json.loads(page.to_json()))
+    assert again == page
+    out = tmp_path / "vis" / "page.png"
+    page.render(sample.image, str(out))
+    assert Image.open(out).size == (192, 128)
+
+
+def test_paths_and_unreadable_images(tmp_path, recognizer_ckpt):
+    cfg, ckpt = recognizer_ckpt
+    sample = scene()
+    path = tmp_path / "scene.png"
+    Image.fromarray(sample.image).save(path)
+    assert np.array_equal(load_image(str(path)), sample.image)
+    predictor = OCRPredictor(FixedDetector(sample.boxes, [0.9] * len(sample.boxes)),
+                             crnn_task.load_recognizer(cfg, ckpt))
+    assert predictor(str(path)).source == str(path)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    with pytest.raises(UnreadableImage, match="broken.jpg: cannot decode image"):
+        predictor(str(tmp_path / "broken.jpg"))
+
+
+def test_lexicon_mode_only_returns_lexicon_words(recognizer_ckpt):
+    cfg, ckpt = recognizer_ckpt
+    sample = scene()
+    predictor = OCRPredictor(FixedDetector(sample.boxes, [0.9] * len(sample.boxes)),
+                             crnn_task.load_recognizer(cfg, ckpt), lexicon=["exit", "Hotel", "42"])
+    assert {w.text for w in predictor(sample.image).words} <= {"exit", "hotel", "42"}
+
+
+def test_crops_keep_a_margin_inside_the_image():
+    image = np.zeros((50, 100, 3), np.uint8)
+    assert crop_with_margin(image, (10, 10, 60, 30), 0.1).shape == (24, 54, 3)
+    assert crop_with_margin(image, (0, 0, 100, 50), 0.5).shape == (50, 100, 3)
+
+
+def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
+    rec_cfg, rec_ckpt = recognizer_ckpt
+    det_cfg = load_config(DEEPTEXT_TINY, ["--score_threshold", "0.0"])
+    det_ckpt = str(tmp_path / "det.ckpt")
+    ms.save_checkpoint(deeptext_task.build_model(det_cfg), det_ckpt)
+    rec_mindir = crnn_task.export(rec_cfg, rec_ckpt, "MINDIR", str(tmp_path / "crnn"))
+    det_mindir = deeptext_task.export(det_cfg, det_ckpt, "MINDIR", str(tmp_path / "deeptext"))
+    from_ckpt = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg, rec_widths=(100,))
+    from_mindir = OCRPredictor.from_checkpoints(det_mindir=det_mindir, rec_mindir=rec_mindir, det_cfg=det_cfg,
+                                                rec_cfg=rec_cfg)
+    image = scene().image
+    a, b = from_ckpt(image), from_mindir(image)
+    assert len(a.words) > 0
+    assert [w.text for w in a.words] == [w.text for w in b.words]
+    np.testing.assert_allclose([w.box for w in a.words], [w.box for w in b.words], atol=0.1)
+
+
+def test_word_spotting_needs_box_and_text():
+    page = Page(100, 100, [])
+    from src.e2e import Word
+
+    page.words = [Word((0, 0, 50, 20), "EXIT", 0.9), Word((0, 30, 50, 50), "open", 0.8),
+                  Word((0, 30, 50, 50), "Open", 0.7), Word((60, 60, 90, 90), "", 0.5)]
+    metric = WordSpotting()
+    correct = metric.update(page, [[0, 0, 50, 20], [0, 30, 50, 50], [60, 0, 90, 10]], ["exit!", "shut", "###"],
+                            [False, False, True])
+    r = metric.result()
+    assert correct == 1 and r["words"] == 2 and r["predictions"] == 3  # the empty reading is not a prediction
+    assert r["precision"] == pytest.approx(1 / 3) and r["recall"] == pytest.approx(0.5)
+
+
+def test_infer_cli_on_a_folder_with_a_bad_image(tmp_path, recognizer_ckpt):
+    import subprocess
+    import sys
+
+    _, rec_ckpt = recognizer_ckpt
+    det_cfg = load_config(DEEPTEXT_TINY, ["--score_threshold", "0.0"])
+    det_ckpt = str(tmp_path / "det.ckpt")
+    ms.save_checkpoint(deeptext_task.build_model(det_cfg), det_ckpt)
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(scene().image).save(images / "a.png")
+    (images / "b.jpg").write_bytes(b"garbage")
+    common = [sys.executable, os.path.join(ROOT, "infer.py"), "--image", str(images), "--det_ckpt", det_ckpt,
+              "--rec_ckpt", rec_ckpt, "--det_config", DEEPTEXT_TINY, "--rec_config", CRNN_TINY]
+    out = subprocess.run(common + ["--visualize", str(tmp_path / "vis"), "--jsonl", str(tmp_path / "r.jsonl")],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "skipped: " in out.stderr and "b.jpg: cannot decode image" in out.stderr
+    assert "read 1 image(s), skipped 1 unreadable" in out.stdout
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["width"] == 192
+    assert Image.open(tmp_path / "vis" / "a.png").size == (192, 128)
+    out = subprocess.run(common[:4] + ["--mode", "rec", "--rec_ckpt", rec_ckpt, "--rec_config", CRNN_TINY,
+                                       "--output", str(tmp_path / "rec")], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert out.returncode == 0 and os.path.isfile(tmp_path / "rec" / "a.json")
+    out = subprocess.run(common[:4] + ["--mode", "e2e"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert out.returncode == 2 and "give --det_ckpt or --det_mindir" in out.stderr
