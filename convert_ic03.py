@@ -28,8 +28,7 @@ def convert(root, xml_path, output, fmt="lmdb", word_filter="ic03_860"):
     if not images:
         raise ConversionError(f"{xml_path}: no <image> entries (is this an ICDAR 2003 words.xml?)")
     summary = Summary(os.path.basename(xml_path))
-    writer = RecognitionWriter(output, fmt)
-    try:
+    with RecognitionWriter(output, fmt) as writer:
         for entry in progress(images, desc="ic03"):
             name = (entry.findtext("imageName") or "").strip()
             rects = entry.findall("taggedRectangles/taggedRectangle")
@@ -58,8 +57,6 @@ def convert(root, xml_path, output, fmt="lmdb", word_filter="ic03_860"):
                 x0, y0, x1, y1 = box
                 writer.add(encode_jpeg(image[y0:y1, x0:x1]), word)
                 summary.written += 1
-    finally:
-        writer.close()
     return summary
 
 

@@ -42,8 +42,7 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857"):
     keep = FILTERS[word_filter]
     summary = Summary(os.path.basename(gt_path))
     entries = parse_gt(gt_path)
-    writer = RecognitionWriter(output, fmt)
-    try:
+    with RecognitionWriter(output, fmt) as writer:
         for name, label in progress(entries, desc="ic13"):
             if not keep(label):
                 summary.skip(f"filtered by {word_filter}", label)
@@ -55,8 +54,6 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857"):
             with open(path, "rb") as handle:
                 writer.add(handle.read(), label, ext=os.path.splitext(name)[1] or ".png")
             summary.written += 1
-    finally:
-        writer.close()
     return summary
 
 

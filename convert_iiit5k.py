@@ -55,8 +55,7 @@ def convert(root, mat_path, output, fmt="lmdb", lexicon="small"):
     if lexicon_field and lexicon_field not in fields:
         lexicon_field = None  # CharBound files carry no lexicons
     summary = Summary(os.path.basename(mat_path))
-    writer = RecognitionWriter(output, fmt)
-    try:
+    with RecognitionWriter(output, fmt) as writer:
         for entry in progress(entries, desc="iiit5k"):
             name, label = _text(entry["ImgName"]), _text(entry[label_field])
             path = os.path.join(root, name)
@@ -71,8 +70,6 @@ def convert(root, mat_path, output, fmt="lmdb", lexicon="small"):
             words = _words(entry[lexicon_field]) if lexicon_field else None
             writer.add(data, label, words, ext=os.path.splitext(name)[1] or ".png")
             summary.written += 1
-    finally:
-        writer.close()
     return summary
 
 

@@ -17,8 +17,7 @@ def convert(root, xml_path, output, fmt="lmdb"):
     if not images:
         raise ConversionError(f"{xml_path}: no <image> entries (is this an SVT test.xml/train.xml?)")
     summary = Summary(os.path.basename(xml_path))
-    writer = RecognitionWriter(output, fmt)
-    try:
+    with RecognitionWriter(output, fmt) as writer:
         for entry in progress(images, desc="svt"):
             name = (entry.findtext("imageName") or "").strip()
             lexicon = [w for w in (entry.findtext("lex") or "").strip().split(",") if w]
@@ -42,8 +41,6 @@ def convert(root, xml_path, output, fmt="lmdb"):
                 x0, y0, x1, y1 = box
                 writer.add(encode_jpeg(image[y0:y1, x0:x1]), label, lexicon)
                 summary.written += 1
-    finally:
-        writer.close()
     return summary
 
 

@@ -19,14 +19,11 @@ from src.data.synth_words import SyntheticWords  # noqa: E402
 
 def render(output, num, seed, fmt="lmdb", fonts=None):
     generator = SyntheticWords(num, seed, font_dirs=font_dirs_from_config(fonts))
-    writer = RecognitionWriter(output, fmt)
-    try:
+    with RecognitionWriter(output, fmt) as writer:
         for i in progress(range(num), total=num, desc="render"):
             image, label = generator[i]
             ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
             writer.add(buf.tobytes(), label, ext=".png")
-    finally:
-        writer.close()
     return writer.count
 
 

@@ -84,6 +84,17 @@ class RecognitionWriter:
             self._index.close()
             os.replace(os.path.join(self.output, "labels.tsv.tmp"), os.path.join(self.output, "labels.tsv"))
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        elif self.fmt == "lmdb":
+            self._lmdb.__exit__(exc_type, exc, tb)  # abort: no num-samples, readers reject it
+        else:
+            self._index.close()  # labels.tsv is not written: the folder stays unusable
+
 
 class Summary:
     def __init__(self, name):

@@ -1,7 +1,6 @@
 """DeepText's train / evaluate / export procedures, called by the top-level scripts."""
 import json
 import os
-import time
 
 import numpy as np
 
@@ -185,17 +184,7 @@ def train(cfg, run, logger):
                       validate=validate, validate_every=t["validate_every"], metric="f_standard",
                       format_losses=format_losses, max_steps=t["max_steps"], is_writer=is_writer,
                       learning_rates=learning_rates)
-    if t.get("resume"):
-        path = trainer.manager.latest() if t["resume"] == "auto" else t["resume"]
-        if path:
-            trainer.resume(path)
-    start = time.time()
-    try:
-        last = trainer.fit()
-    finally:
-        loader.close()
-    logger.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
-    return last
+    return trainer.run(t.get("resume"))
 
 
 def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None):

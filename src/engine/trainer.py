@@ -102,6 +102,22 @@ class Trainer:
                 handle.write(json.dumps({"global_step": self.global_step, **metrics}) + "\n")
         return metrics
 
+    def run(self, resume=None):
+        """Resume (a checkpoint path, or 'auto' for the newest one) and train; returns the last checkpoint."""
+        if resume:
+            path = self.manager.latest() if resume == "auto" else resume
+            if path:
+                self.resume(path)
+            else:
+                self.log.info("resume=auto: no checkpoint found, starting from scratch")
+        start = time.time()
+        try:
+            last = self.fit()
+        finally:
+            self.loader.close()
+        self.log.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
+        return last
+
     def fit(self):
         steps_per_epoch = self.loader.steps_per_epoch()
         self.log.info(f"training: {self.epochs} epochs x {steps_per_epoch} steps per epoch")
