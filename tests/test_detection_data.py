@@ -8,7 +8,7 @@ import pytest
 
 from conftest import FIXTURES, requires_shared
 from src.data.detection import AnnotationError, read_detection_dataset
-from src.data.detection_pipeline import DetectionDataset, flip, pad_boxes, resize
+from src.data.detection_pipeline import DetectionDataset, flip, load_rgb, pad_boxes, resize
 from src.data.synth_scenes import SyntheticScenes
 
 
@@ -106,3 +106,25 @@ def test_detection_dataset_augmentation_is_reproducible_per_epoch():
     assert np.array_equal(first[0], again[0]) and np.array_equal(first[1][0], again[1][0])
     assert first[0].shape == (3, 128, 192) and first[1][1].sum() == len(scenes[1].boxes)
     assert not (np.array_equal(first[0], other[0]) and np.array_equal(first[1][0], other[1][0]))
+
+
+@requires_shared
+def test_mindrecord_round_trip_and_waiting_ranks(tmp_path):
+    from src.data.mindrecord import convert_for_rank
+
+    spec = {"format": "ic15", "images": os.path.join(FIXTURES, "ic15", "imgs"),
+            "annotations": os.path.join(FIXTURES, "ic15", "gt")}
+    output = str(tmp_path / "ic15.mindrecord")
+    with pytest.raises(TimeoutError, match="rank 1 waited 0 s for rank 0"):
+        convert_for_rank(spec, output, rank=1, timeout=0.0, poll=0.01)
+    convert_for_rank(spec, output, rank=0)
+    assert convert_for_rank(spec, output, rank=1, timeout=1.0, poll=0.01) == output
+    original, _ = read_detection_dataset(spec)
+    stored, _ = read_detection_dataset({"format": "mindrecord", "path": output})
+    assert len(stored) == len(original) == 10
+    by_name = {os.path.basename(s.image_path): s for s in original}
+    for sample in stored:
+        source = by_name[sample.image_path.split(":")[-1]]
+        np.testing.assert_allclose(sample.boxes, source.boxes)
+        assert sample.ignore.tolist() == source.ignore.tolist()
+        assert load_rgb(sample).shape == (720, 1280, 3)

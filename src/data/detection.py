@@ -26,6 +26,7 @@ class DetectionSample:
     ignore: np.ndarray                    # (K,) bool
     texts: list = field(default_factory=list)
     image: object = None                  # optional in-memory RGB array (synthetic scenes)
+    encoded: bytes = None                 # optional encoded image bytes (MindRecord)
 
 
 def _find_image(image_dir, stem):
@@ -151,13 +152,20 @@ def read_cocotext(image_dir, json_path, split="train"):
 
 def read_detection_dataset(spec):
     """``spec``: dict with ``format`` (ic13, ic11, scut, ic15, cocotext), ``images``, ``annotations`` and,
-    for COCO-Text, ``split``. Returns (samples, names of images that were missing)."""
+    for COCO-Text, ``split``; or ``{format: mindrecord, path: FILE}``. Returns (samples, names of images
+    that were missing)."""
+    if isinstance(spec, dict) and spec.get("format") == "mindrecord":
+        spec = {"images": "", **spec, "annotations": spec.get("annotations") or spec.get("path")}
     try:
         fmt, images, annotations = spec["format"], spec["images"], spec["annotations"]
     except (KeyError, TypeError):
         raise AnnotationError(f"detection dataset {spec!r} needs format, images and annotations") from None
-    if not os.path.isdir(images):
+    if fmt != "mindrecord" and not os.path.isdir(images):
         raise AnnotationError(f"{images}: image folder not found")
     if fmt == "cocotext":
         return read_cocotext(images, annotations, spec.get("split", "train"))
+    if fmt == "mindrecord":
+        from src.data.mindrecord import read_mindrecord
+
+        return read_mindrecord(annotations), []
     return read_gt_folder(images, annotations, fmt)

@@ -1,5 +1,7 @@
 """Detection samples -> fixed-size network inputs: decoding, augmentation (expand, flip), resizing with or
 without keeping the aspect ratio, normalisation, and ground truth padded to a fixed number of boxes."""
+import os
+
 import cv2
 import numpy as np
 
@@ -12,7 +14,10 @@ STD = np.array([58.395, 57.12, 57.375], np.float32)
 def load_rgb(sample):
     if sample.image is not None:
         return sample.image
-    data = np.fromfile(sample.image_path, np.uint8) if sample.image_path else np.zeros(0, np.uint8)
+    if sample.encoded is not None:
+        data = np.frombuffer(sample.encoded, np.uint8)
+    else:
+        data = np.fromfile(sample.image_path, np.uint8) if os.path.isfile(sample.image_path) else np.zeros(0, np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise CorruptImage(f"{sample.image_path}: cannot decode image")

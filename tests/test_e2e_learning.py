@@ -1,0 +1,80 @@
+"""Slow: tiny DeepText and CRNN trained briefly on one synthetic scene; the pipeline must read it."""
+import mindspore as ms
+import mindspore.nn as nn
+import numpy as np
+import pytest
+
+from src.crnn.loss import CRNNWithLoss
+from src.crnn.model import CRNNInference
+from src.crnn.recognizer import Recognizer
+from src.data.charset import Charset
+from src.data.detection_pipeline import DetectionDataset
+from src.data.synth_scenes import SyntheticScenes
+from src.deeptext import DeepTextDetector, DeepTextWithLoss
+from src.deeptext.boxes import pairwise_iou_np
+from src.deeptext.detector import TextDetector
+from src.e2e import OCRPredictor
+from src.e2e.predictor import crop_with_margin
+from src.engine.train_step import TrainStep
+from src.metrics.text import standard_normalize
+from src.registry import create_model
+
+
+def train_detector(scene, steps):
+    model = create_model("deeptext_tiny")
+    item = DetectionDataset([scene], 128, 192, max_boxes=8).load(0)
+    inputs = (ms.Tensor(np.stack([item[0]] * 2)), ms.Tensor(np.stack([item[1][0]] * 2)),
+              ms.Tensor(np.stack([item[1][1]] * 2)))
+    step = TrainStep(DeepTextWithLoss(model), nn.Momentum(model.trainable_params(), 0.02, 0.9), clip_norm=10.0)
+    step.set_train()
+    detector = TextDetector(DeepTextDetector(model), 128, 192, score_threshold=0.3)
+    for number in range(1, steps + 1):
+        step(*inputs)
+        if number % 100 == 0:
+            model.set_train(False)
+            found = detector.detect([scene.image])[0]["boxes"]
+            model.set_train(True)
+            if len(found) and (pairwise_iou_np(scene.boxes, found).max(axis=1) >= 0.5).all():
+                break
+    model.set_train(False)
+    return detector
+
+
+def train_recognizer(crops, labels, steps):
+    charset = Charset()
+    rng = np.random.default_rng(0)
+    network = create_model("crnn_vgg_tiny")
+    predictor = OCRPredictor(None, None, rec_widths=(100,))
+    # Light jitter (brightness, a pixel of shift) so the crop the pipeline cuts is recognised too.
+    images, texts = [], []
+    for _ in range(8):
+        for crop, label in zip(crops, labels):
+            shifted = np.roll(crop, rng.integers(-1, 2), axis=1).astype(np.float32) * rng.uniform(0.9, 1.1)
+            images.append(predictor._prepare(np.clip(shifted, 0, 255).astype(np.uint8), 100))
+            texts.append(label)
+    targets, lengths = charset.encode_batch(texts)
+    inputs = (ms.Tensor(np.stack(images)), ms.Tensor(targets), ms.Tensor(lengths))
+    step = TrainStep(CRNNWithLoss(network), nn.Adam(network.trainable_params(), learning_rate=3e-3), clip_norm=5.0)
+    step.set_train()
+    for _ in range(steps):
+        step(*inputs)
+    network.set_train(False)
+    return Recognizer(CRNNInference(network), charset)
+
+
+@pytest.mark.slow
+def test_pipeline_reads_a_synthetic_scene():
+    ms.set_seed(0)
+    scene = SyntheticScenes(1, seed=21, height=128, width=192, max_words=3, min_text_height=18, max_text_height=36)[0]
+    assert len(scene.boxes) >= 2
+    detector = train_detector(scene, 1200)
+    crops = [crop_with_margin(scene.image, box, 0.08) for box in scene.boxes]
+    recognizer = train_recognizer(crops, scene.texts, 300)
+    page = OCRPredictor(detector, recognizer, rec_widths=(100,), rec_batch_size=8)(scene.image)
+    predicted = np.array([w.box for w in page.words]).reshape(-1, 4)
+    assert len(predicted), "no words detected"
+    iou = pairwise_iou_np(scene.boxes, predicted)
+    for g, text in enumerate(scene.texts):
+        best = int(iou[g].argmax())
+        assert iou[g, best] >= 0.5, f"word {text!r} not found (best IoU {iou[g, best]:.2f})"
+        assert standard_normalize(page.words[best].text) == standard_normalize(text), (page.words[best].text, text)
