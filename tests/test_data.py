@@ -136,3 +136,21 @@ def test_missing_font_folder_is_a_clear_error(tmp_path):
     assert font_dirs_from_config(None) == () and font_dirs_from_config(str(tmp_path)) == (str(tmp_path),)
     with pytest.raises(FileNotFoundError, match="nope: font folder not found"):
         font_dirs_from_config([str(tmp_path), str(tmp_path / "nope")])
+
+
+def test_tsv_with_a_header_names_its_columns(tmp_path):
+    (tmp_path / "a.png").write_bytes(png(100))
+    (tmp_path / "gt.tsv").write_text("crop\tlabel\tword_xml_entry\na.png\tHELLO\tword/1/1.jpg\n")
+    source = open_word_source(str(tmp_path / "gt.tsv"))
+    assert len(source) == 1 and source.label(0) == "HELLO" and source.lexicon(0) is None
+    assert source.image(0).shape == (20, 60, 3)
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir(__import__("conftest").SHARED + "/dev/ic03_860"),
+                    reason="../shared/dev not present")
+def test_real_development_set_reads_860_words():
+    from conftest import SHARED
+
+    dataset = WordDataset(open_word_source(f"{SHARED}/dev/ic03_860/gt.tsv"), Charset(), 32, 100, 3)
+    assert len(dataset) == 860 and not dataset.dropped
+    assert dataset.load(0)[1] == "311"

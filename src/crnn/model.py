@@ -7,23 +7,31 @@ import mindspore.nn as nn
 import mindspore.ops as ops
 
 
-def conv_bn_relu(in_channels, out_channels, kernel=3, padding=1):
+def conv_bn(in_channels, out_channels, kernel=3, padding=1):
     pad_mode = "pad" if padding else "valid"
     return [nn.Conv2d(in_channels, out_channels, kernel, pad_mode=pad_mode, padding=padding, has_bias=False),
-            nn.BatchNorm2d(out_channels, momentum=0.9), nn.ReLU()]
+            nn.BatchNorm2d(out_channels, momentum=0.9)]
+
+
+def pool(kernel):
+    return nn.MaxPool2d(kernel, kernel, pad_mode="same")
 
 
 class VGGFeatureExtractor(nn.Cell):
-    """Seven conv-BN-ReLU layers with pooling (2x2, 2x2, 2x1, 2x1) and a final 2x2 valid conv."""
+    """Seven conv-BN-ReLU layers with pooling (2x2, 2x2, 2x1, 2x1) and a final 2x2 valid conv.
+
+    Where a pool follows, it runs before the ReLU: max-pooling commutes with ReLU (both monotonic), so
+    the result is the same and the ReLU touches a quarter or half of the values."""
 
     def __init__(self, in_channels=3, widths=(64, 128, 256, 256, 512, 512, 512)):
         super().__init__()
         c1, c2, c3, c4, c5, c6, c7 = widths
-        layers = conv_bn_relu(in_channels, c1) + [nn.MaxPool2d(2, 2, pad_mode="same")]
-        layers += conv_bn_relu(c1, c2) + [nn.MaxPool2d(2, 2, pad_mode="same")]
-        layers += conv_bn_relu(c2, c3) + conv_bn_relu(c3, c4) + [nn.MaxPool2d((2, 1), (2, 1), pad_mode="same")]
-        layers += conv_bn_relu(c4, c5) + conv_bn_relu(c5, c6) + [nn.MaxPool2d((2, 1), (2, 1), pad_mode="same")]
-        layers += conv_bn_relu(c6, c7, kernel=2, padding=0)
+        relu = nn.ReLU
+        layers = conv_bn(in_channels, c1) + [pool(2), relu()]
+        layers += conv_bn(c1, c2) + [pool(2), relu()]
+        layers += conv_bn(c2, c3) + [relu()] + conv_bn(c3, c4) + [pool((2, 1)), relu()]
+        layers += conv_bn(c4, c5) + [relu()] + conv_bn(c5, c6) + [pool((2, 1)), relu()]
+        layers += conv_bn(c6, c7, kernel=2, padding=0) + [relu()]
         self.layers = nn.SequentialCell(layers)
         self.out_channels = c7
 

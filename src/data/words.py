@@ -52,26 +52,35 @@ class LmdbWords:
 
 
 class FolderWords:
-    """A folder with ``labels.tsv``: ``relative/path<TAB>label[<TAB>comma-separated lexicon]``."""
+    """A folder with ``labels.tsv`` (or a given .tsv file): ``relative/path<TAB>label[<TAB>lexicon]`` with a
+    comma-separated lexicon. A first line whose second field is ``label`` is a header naming the columns;
+    then only a column called ``lexicon`` is read as one (e.g. ``crop<TAB>label<TAB>word_xml_entry``)."""
 
     trusted_labels = False
 
     def __init__(self, path):
-        self.root = path
+        index = path if os.path.isfile(path) else os.path.join(path, "labels.tsv")
+        self.root = os.path.dirname(index)
         self.name = path
-        index = os.path.join(path, "labels.tsv")
         if not os.path.isfile(index):
             raise FileNotFoundError(f"{path}: no labels.tsv (expected relative/path<TAB>label lines)")
         self.items = []
+        lexicon_column = 2
         with open(index, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 line = line.rstrip("\r\n")
                 if not line:
                     continue
                 fields = line.split("\t")
+                if number == 1 and len(fields) >= 2 and fields[1].strip().lower() == "label":
+                    names = [f.strip().lower() for f in fields]
+                    lexicon_column = names.index("lexicon") if "lexicon" in names else None
+                    continue
                 if len(fields) < 2:
                     raise ValueError(f"{index}:{number}: expected 'path<TAB>label', got {line!r}")
-                lexicon = fields[2].split(",") if len(fields) > 2 and fields[2] else None
+                lexicon = None
+                if lexicon_column is not None and len(fields) > lexicon_column and fields[lexicon_column]:
+                    lexicon = fields[lexicon_column].split(",")
                 self.items.append((fields[0], fields[1], lexicon))
 
     def __len__(self):
@@ -123,7 +132,7 @@ class SyntheticWordSource:
 
 def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_length=23,
                      num_samples=100000, seed=0, font_dirs=()):
-    """``spec`` is an LMDB folder, a folder with labels.tsv, or ``synthetic``."""
+    """``spec`` is an LMDB folder, a folder with labels.tsv, a .tsv file, or ``synthetic``."""
     if spec == SYNTHETIC:
         return SyntheticWordSource(num_samples, seed, charset, max_length, font_dirs)
     if not os.path.exists(spec):
