@@ -53,9 +53,9 @@ def evaluate_e2e(args):
 
 
 def load_det_config(args):
-    from infer import model_config
+    from src.cli import config_for
 
-    return model_config(args.config, args.det_ckpt, "deeptext")
+    return config_for("deeptext", args.det_ckpt, args.config)
 
 
 def main(argv=None):

@@ -14,8 +14,8 @@ import json
 import os
 import sys
 
-from src.cli import default_config, saved_config
-from src.config import ConfigError, load_config
+from src.cli import config_for
+from src.config import ConfigError
 from src.runtime import setup_run
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -30,10 +30,6 @@ def list_images(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
     return [path]
-
-
-def model_config(explicit, ckpt, model):
-    return load_config(explicit or saved_config(argparse.Namespace(ckpt=ckpt)) or default_config(model))
 
 
 def read_lexicon(path):
@@ -74,8 +70,8 @@ def build_predictor(args):
         raise ValueError("give --det_ckpt or --det_mindir")
     if need_rec and not (args.rec_ckpt or args.rec_mindir):
         raise ValueError("give --rec_ckpt or --rec_mindir")
-    det_cfg = model_config(args.det_config, args.det_ckpt, "deeptext") if need_det else None
-    rec_cfg = model_config(args.rec_config, args.rec_ckpt, "crnn") if need_rec else None
+    det_cfg = config_for("deeptext", args.det_ckpt, args.det_config) if need_det else None
+    rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     detector = recognizer = None
     if need_det:
         from src.deeptext.task import load_detector

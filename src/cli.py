@@ -23,6 +23,11 @@ def saved_config(args):
     return candidate if os.path.isfile(candidate) else None
 
 
+def config_for(model, ckpt=None, explicit=None):
+    """A model's config: ``explicit``, else the run's config.yaml beside ``ckpt``, else the CPU default."""
+    return load_config(explicit or saved_config(argparse.Namespace(ckpt=ckpt)) or default_config(model))
+
+
 def parse(argv, description, add_arguments=None, models=MODELS):
     """Parse known arguments; everything else is a ``--key value`` config override."""
     parser = argparse.ArgumentParser(description=description,

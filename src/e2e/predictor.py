@@ -120,9 +120,12 @@ class OCRPredictor:
     @classmethod
     def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
                          rec_cfg=None, **kwargs):
+        from src.cli import config_for
         from src.crnn import task as crnn_task
         from src.deeptext import task as deeptext_task
 
+        det_cfg = det_cfg or config_for("deeptext", det_ckpt)
+        rec_cfg = rec_cfg or config_for("crnn", rec_ckpt)
         detector = deeptext_task.load_detector(det_cfg, det_ckpt, det_mindir)
         recognizer = crnn_task.load_recognizer(rec_cfg, rec_ckpt, rec_mindir)
         image = rec_cfg["image"]
