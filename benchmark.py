@@ -2,6 +2,7 @@
 
     python benchmark.py --model crnn            # training and inference images/s at batch 64, data pipeline
     python benchmark.py --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
+    python benchmark.py --model e2e             # images/s at 576x960 and the detection / recognition split
 """
 import argparse
 import sys
@@ -120,9 +121,46 @@ def benchmark_deeptext(args):
               f"peak memory so far {peak_gb:.1f} GB")
 
 
+def benchmark_e2e(args):
+    """Image in, words out at 576x960: detection and recognition time per image. With untrained weights
+    and no score threshold the detector reports its maximum number of words, the recogniser's worst case."""
+    from src.config import load_config
+    from src.crnn import task as crnn_task
+    from src.data.synth_scenes import SyntheticScenes
+    from src.deeptext.detector import TextDetector
+    from src.deeptext.model import DeepTextDetector
+    from src.e2e import OCRPredictor
+    from src.e2e.predictor import crop_with_margin
+    from src.registry import create_model
+
+    model = create_model(args.variant or "deeptext_vgg16")
+    model.set_train(False)
+    h, w = int(model.image_height), int(model.image_width)
+    detector = TextDetector(DeepTextDetector(model), h, w, keep_ratio=False, score_threshold=0.0)
+    rec_cfg = load_config("configs/crnn/crnn_cpu.yaml")
+    recognizer = crnn_task.load_recognizer(rec_cfg)
+    predictor = OCRPredictor(detector, recognizer, rec_widths=(100, 200), rec_batch_size=64)
+    image = SyntheticScenes(1, seed=0, height=h, width=w)[0].image
+    predictor(image)  # compile both graphs
+    timings = {"detect": [], "recognize": [], "words": 0}
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        found = predictor.detect(image)
+        timings["detect"].append(time.perf_counter() - start)
+        crops = [crop_with_margin(image, box, predictor.margin) for box in found["boxes"]]
+        start = time.perf_counter()
+        predictor.recognize_crops(crops)
+        timings["recognize"].append(time.perf_counter() - start)
+        timings["words"] = len(crops)
+    det, rec = np.median(timings["detect"]), np.median(timings["recognize"])
+    print(f"end to end at {h}x{w}: {1 / (det + rec):.3f} images/s ({det + rec:.2f} s/image): detection {det:.2f} s "
+          f"({100 * det / (det + rec):.0f} %), recognition of {timings['words']} words {rec:.2f} s "
+          f"({100 * rec / (det + rec):.0f} %)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, choices=("crnn", "deeptext"))
+    parser.add_argument("--model", required=True, choices=("crnn", "deeptext", "e2e"))
     parser.add_argument("--variant", help="registered model name (default: crnn_vgg; for deeptext both the "
                                           "reference and the CPU demo variant)")
     parser.add_argument("--batch_size", type=int, default=None, help="default: 64 for crnn, 2 for deeptext")
@@ -134,7 +172,7 @@ def main(argv=None):
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)
-    {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext}[args.model](args)
+    {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext, "e2e": benchmark_e2e}[args.model](args)
 
 
 if __name__ == "__main__":
