@@ -102,32 +102,39 @@ def ckpt_params(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model,batch,extra", [
-    ("crnn", 8, ["--optimizer", "sgd", "--lr", "0.05", "--train_samples", "64", "--val", ""]),
-    ("deeptext", 1, ["--train_samples", "8", "--val", "", "--lr", "0.005"]),
+@pytest.mark.parametrize("model,batch,tolerance,extra", [
+    ("crnn", 8, 0.1, ["--optimizer", "sgd", "--lr", "0.05", "--train_samples", "64", "--val", ""]),
+    # DeepText samples anchors and ROIs at random per image, so a 2-rank run draws different samples than
+    # a 1-rank run: its losses agree less closely. Identical weights on both ranks, which see different
+    # images, are the proof that gradients were all-reduced.
+    ("deeptext", 1, 0.3, ["--train_samples", "8", "--val", "", "--lr", "0.005"]),
 ])
-def test_two_worker_msrun_matches_one_worker(tmp_path, model, batch, extra):
+def test_two_worker_msrun_matches_one_worker(tmp_path, model, batch, tolerance, extra):
     config = os.path.join(ROOT, "configs", model, f"{model}_tiny.yaml")
     steps = 4
     common = ["--config", config, "--max_steps", str(steps), "--log_every", "1", "--save_every", str(steps),
               "--warmup_steps", "0", "--workers", "0", *extra]
-    run([sys.executable, os.path.join(ROOT, "train.py"), "--model", model, *common, "--batch_size", str(2 * batch),
+    run([sys.executable, os.path.join(ROOT, "train.py"), "--model", model, *common, "--train.batch_size", str(2 * batch),
          "--output_dir", str(tmp_path / "one")], tmp_path)
     port = str(20000 + os.getpid() % 20000)
     run(["msrun", "--worker_num=2", "--local_worker_num=2", f"--master_port={port}", "--join=True",
          f"--log_dir={tmp_path / 'msrun_logs'}", os.path.join(ROOT, "train.py"), "--model", model, *common,
-         "--batch_size", str(batch), "--distributed", "true", "--save_all_ranks", "true",
+         "--train.batch_size", str(batch), "--distributed", "true", "--save_all_ranks", "true",
          "--output_dir", str(tmp_path / "two")], tmp_path)
     name = f"{model}-step{steps:08d}.ckpt"
     rank0 = ckpt_params(str(tmp_path / "two" / "checkpoints" / name))
     rank1 = ckpt_params(str(tmp_path / "two" / "rank_1" / "checkpoints" / name))
     assert rank0.keys() == rank1.keys()
-    for key in rank0:
+    # Weights and optimizer state are identical on both ranks; batch-norm running statistics are each rank's
+    # own (they are not all-reduced, as in standard data parallelism; rank 0's are saved).
+    compared = [k for k in rank0 if "moving_mean" not in k and "moving_variance" not in k]
+    assert len(compared) > 10
+    for key in compared:
         np.testing.assert_allclose(rank0[key], rank1[key], rtol=1e-5, atol=1e-6, err_msg=key)
     single = read_losses(tmp_path / "one" / "train.log")
     ranks = [read_losses(tmp_path / "two" / "train.log"), read_losses(tmp_path / "two" / "rank_1" / "train.log")]
     assert sorted(single) == sorted(ranks[0]) == sorted(ranks[1]) == list(range(1, steps + 1))
     # The mean of the two ranks' losses follows the single-worker loss on the same global batch: the
-    # gradients were all-reduced. Batch norm sees half batches per rank, hence the tolerance.
+    # gradients were all-reduced. Batch norm sees half batches per rank, hence a tolerance.
     for step in single:
-        assert (ranks[0][step] + ranks[1][step]) / 2 == pytest.approx(single[step], rel=0.1), step
+        assert (ranks[0][step] + ranks[1][step]) / 2 == pytest.approx(single[step], rel=tolerance), step
