@@ -10,8 +10,8 @@ of the original test words.xml).
 import os
 import re
 
-from src.data.convert import (ConversionError, RecognitionWriter, Summary, clamp_box, converter_parser,
-                              encode_jpeg, parse_xml, progress, read_image, run_converter)
+from src.data.convert import (RecognitionWriter, Summary, converter_parser, encode_jpeg, progress, read_image,
+                              run_converter, tagged_crop, xml_images)
 
 _ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 FILTERS = {
@@ -23,10 +23,7 @@ FILTERS = {
 
 def convert(root, xml_path, output, fmt="lmdb", word_filter="ic03_860"):
     keep = FILTERS[word_filter]
-    tree = parse_xml(xml_path)
-    images = tree.findall("image")
-    if not images:
-        raise ConversionError(f"{xml_path}: no <image> entries (is this an ICDAR 2003 words.xml?)")
+    images = xml_images(xml_path, "an ICDAR 2003 words.xml")
     summary = Summary(os.path.basename(xml_path))
     with RecognitionWriter(output, fmt) as writer:
         for entry in progress(images, desc="ic03"):
@@ -45,17 +42,11 @@ def convert(root, xml_path, output, fmt="lmdb", word_filter="ic03_860"):
                     summary.skip("image missing or unreadable", name)
                 continue
             for word, rect in wanted:
-                try:
-                    box = clamp_box(*(float(rect.get(k)) for k in ("x", "y", "width", "height")),
-                                    image.shape[1], image.shape[0])
-                except (TypeError, ValueError):
-                    raise ConversionError(f"{xml_path}: taggedRectangle of {name} lacks numeric "
-                                          "x/y/width/height") from None
-                if box is None:
+                crop = tagged_crop(rect, image, xml_path, name)
+                if crop is None:
                     summary.skip("box outside the image", name)
                     continue
-                x0, y0, x1, y1 = box
-                writer.add(encode_jpeg(image[y0:y1, x0:x1]), word)
+                writer.add(encode_jpeg(crop), word)
                 summary.written += 1
     return summary
 

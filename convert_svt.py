@@ -7,15 +7,12 @@ Crops each tagged word from its full image (boxes clamped to the image) and keep
 """
 import os
 
-from src.data.convert import (ConversionError, RecognitionWriter, Summary, clamp_box, converter_parser,
-                              encode_jpeg, parse_xml, progress, read_image, run_converter)
+from src.data.convert import (RecognitionWriter, Summary, converter_parser, encode_jpeg, progress, read_image,
+                              run_converter, tagged_crop, xml_images)
 
 
 def convert(root, xml_path, output, fmt="lmdb"):
-    tree = parse_xml(xml_path)
-    images = tree.findall("image")
-    if not images:
-        raise ConversionError(f"{xml_path}: no <image> entries (is this an SVT test.xml/train.xml?)")
+    images = xml_images(xml_path, "an SVT test.xml/train.xml")
     summary = Summary(os.path.basename(xml_path))
     with RecognitionWriter(output, fmt) as writer:
         for entry in progress(images, desc="svt"):
@@ -29,17 +26,11 @@ def convert(root, xml_path, output, fmt="lmdb"):
                 continue
             for rect in rects:
                 label = (rect.findtext("tag") or "").strip()
-                try:
-                    box = clamp_box(*(float(rect.get(k)) for k in ("x", "y", "width", "height")),
-                                    image.shape[1], image.shape[0])
-                except (TypeError, ValueError):
-                    raise ConversionError(f"{xml_path}: taggedRectangle of {name} lacks numeric "
-                                          "x/y/width/height") from None
-                if not label or box is None:
+                crop = tagged_crop(rect, image, xml_path, name)
+                if not label or crop is None:
                     summary.skip("empty label or box outside the image", name)
                     continue
-                x0, y0, x1, y1 = box
-                writer.add(encode_jpeg(image[y0:y1, x0:x1]), label, lexicon)
+                writer.add(encode_jpeg(crop), label, lexicon)
                 summary.written += 1
     return summary
 

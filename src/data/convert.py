@@ -28,6 +28,26 @@ def parse_xml(path):
         raise ConversionError(f"{path}: malformed XML ({exc})") from None
 
 
+def xml_images(xml_path, what):
+    """The <image> entries of an SVT / ICDAR 2003 style XML file."""
+    images = parse_xml(xml_path).findall("image")
+    if not images:
+        raise ConversionError(f"{xml_path}: no <image> entries (is this {what}?)")
+    return images
+
+
+def tagged_crop(rect, image, xml_path, name):
+    """The image region of a <taggedRectangle x y width height>, clamped; None when empty."""
+    try:
+        box = clamp_box(*(float(rect.get(k)) for k in ("x", "y", "width", "height")), image.shape[1], image.shape[0])
+    except (TypeError, ValueError):
+        raise ConversionError(f"{xml_path}: taggedRectangle of {name} lacks numeric x/y/width/height") from None
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return image[y0:y1, x0:x1]
+
+
 def clamp_box(x, y, w, h, width, height):
     """Clamp a float x, y, w, h box to the image; returns integer (x0, y0, x1, y1) or None if empty."""
     x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
