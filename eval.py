@@ -29,8 +29,6 @@ def add_arguments(parser):
 
 
 def evaluate_e2e(args):
-    import json
-
     from infer import build_predictor
     from src.deeptext.task import _parse_dataset_arg, build_samples
     from src.e2e.evaluate import evaluate
@@ -40,15 +38,16 @@ def evaluate_e2e(args):
     det_cfg = load_det_config(args)
     setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
     predictor = build_predictor(args)
-    results = {}
+    results, pages = {}, {}
     for spec in args.dataset:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
         samples = build_samples(det_cfg, parsed, det_cfg["data"]["val_samples"], det_cfg["data"]["val_seed"])
         print(f"evaluating {samples.name}")
-        results[spec], pages = evaluate(predictor, samples)
-        if args.report:
-            with open(args.report, "w", encoding="utf-8") as handle:
-                json.dump({"results": results, "pages": pages}, handle, indent=1)
+        results[spec], pages[spec] = evaluate(predictor, samples)
+    if args.report:
+        from src.metrics import write_report
+
+        write_report(args.report, {"results": results, "pages": pages})
     return results
 
 

@@ -10,7 +10,6 @@ from conftest import ROOT
 from src.config import load_config
 from src.data.synth_scenes import SyntheticScenes
 from src.deeptext import DeepTextDetector, DeepTextWithLoss, task
-from src.deeptext.anchors import AnchorGenerator
 from src.deeptext.model import feature_size
 from src.engine.train_step import TrainStep
 from src.registry import create_model, list_models, model_defaults

@@ -1,14 +1,15 @@
 """CRNN's train / evaluate / export / benchmark procedures, called by the top-level scripts."""
-import json
 import os
 
 import numpy as np
 
 from src.config import save_config
 from src.data.charset import Charset
+from src.data.concat import Concat
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
 from src.data.words import WordDataset, open_word_source
+from src.metrics import write_report
 from src.metrics.text import RecognitionMetrics
 
 TASK = "crnn"
@@ -27,35 +28,26 @@ def build_network(cfg, charset, **overrides):
                         in_channels=image["channels"], **overrides)
 
 
-class ConcatSource:
+class ConcatSource(Concat):
     """Several word sources read as one (comma-separated dataset paths)."""
 
     def __init__(self, sources):
-        self.sources = sources
-        self.offsets = np.cumsum([0] + [len(s) for s in sources])
-        self.name = " + ".join(s.name for s in sources)
+        super().__init__(sources)
         self.trusted_labels = all(s.trusted_labels for s in sources)
 
-    def __len__(self):
-        return int(self.offsets[-1])
-
-    def _locate(self, i):
-        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
-        return self.sources[k], i - int(self.offsets[k])
-
     def label(self, i):
-        source, j = self._locate(i)
+        source, j = self.locate(i)
         return source.label(j)
 
     def labels(self):
-        return [label for s in self.sources for label in s.labels()]
+        return [label for s in self.parts for label in s.labels()]
 
     def image(self, i):
-        source, j = self._locate(i)
+        source, j = self.locate(i)
         return source.image(j)
 
     def lexicon(self, i):
-        source, j = self._locate(i)
+        source, j = self.locate(i)
         return source.lexicon(j)
 
 
@@ -213,10 +205,7 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print):
         # The model zoo's result line, so numbers can be compared with its logs.
         logger(f"result: {{'CRNNAccuracy': {metrics['word_accuracy']:.4f}}}")
     if report:
-        os.makedirs(os.path.dirname(os.path.abspath(report)), exist_ok=True)
-        with open(report, "w", encoding="utf-8") as handle:
-            json.dump({"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions},
-                      handle, indent=1)
+        write_report(report, {"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions})
     return results
 
 

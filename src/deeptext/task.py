@@ -1,34 +1,22 @@
 """DeepText's train / evaluate / export procedures, called by the top-level scripts."""
-import json
 import os
 
 import numpy as np
 
 from src.config import save_config
+from src.data.concat import Concat
 from src.data.detection import read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
+from src.metrics import write_report
 from src.metrics.detection import DetectionMetrics
 
 TASK = "deeptext"
 LOSS_NAMES = ("rpn_loss", "rcnn_loss", "rpn_cls_loss", "rpn_reg_loss", "rcnn_cls_loss", "rcnn_reg_loss")
 
 
-class SampleList:
-    """Several readers' samples (or synthetic scenes) behind one index."""
-
-    def __init__(self, parts, name):
-        self.parts = parts
-        self.offsets = np.cumsum([0] + [len(p) for p in parts])
-        self.name = name
-
-    def __len__(self):
-        return int(self.offsets[-1])
-
-    def __getitem__(self, i):
-        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
-        return self.parts[k][i - int(self.offsets[k])]
+SampleList = Concat  # several readers' samples (or synthetic scenes) behind one index
 
 
 def build_samples(cfg, spec, num_samples, seed, logger=print):
@@ -202,9 +190,7 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
         seed = metrics["seed"]
         logger(f"class 1 precision is {seed['precision'] * 100:.2f}%, recall is {seed['recall'] * 100:.2f}%")
     if report:
-        os.makedirs(os.path.dirname(os.path.abspath(report)), exist_ok=True)
-        with open(report, "w", encoding="utf-8") as handle:
-            json.dump({"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions}, handle, indent=1)
+        write_report(report, {"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions})
     return results
 
 
