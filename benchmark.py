@@ -2,6 +2,7 @@
 
     python benchmark.py --model crnn            # training and inference images/s at batch 64, data pipeline
     python benchmark.py --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
+    python benchmark.py --model deeptext --breakdown   # time of each detection stage at 576x960
     python benchmark.py --model e2e             # images/s at 576x960 and the detection / recognition split
 """
 import argparse
@@ -121,6 +122,43 @@ def benchmark_deeptext(args):
               f"peak memory so far {peak_gb:.1f} GB")
 
 
+def deeptext_breakdown(args):
+    """Where one image's detection time goes: each stage timed alone after compilation."""
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from src.registry import create_model
+
+    model = create_model(args.variant or "deeptext_vgg16")
+    model.set_train(False)
+    h, w = int(model.image_height), int(model.image_width)
+
+    class UpToProposals(nn.Cell):
+        def __init__(self, m):
+            super().__init__(auto_prefix=False)
+            self.model = m
+
+        def construct(self, x):
+            conv4, conv5 = self.model.backbone(x)
+            logits, deltas = self.model.rpn_head(conv5)
+            proposals, _ = self.model.test_proposals(self.model.anchors, logits[0], deltas[0],
+                                                     self.model.image_height, self.model.image_width)
+            return proposals, conv4, conv5
+
+    image = ms.Tensor(np.random.default_rng(0).normal(size=(1, 3, h, w)).astype(np.float32))
+    backbone_s = timed(lambda: model.backbone(image)[0].asnumpy(), args.steps, warmup=1)
+    stage1 = UpToProposals(model)
+    proposals_s = timed(lambda: stage1(image)[0].asnumpy(), args.steps, warmup=1)
+    proposals, conv4, conv5 = stage1(image)
+    rois = ms.ops.concat((ms.ops.zeros((proposals.shape[0], 1), ms.float32), proposals), axis=1)
+    align_s = timed(lambda: model.roi_align(conv4, conv5, rois).asnumpy(), args.steps, warmup=1)
+    pooled = model.roi_align(conv4, conv5, rois)
+    head_s = timed(lambda: model.rcnn_head(pooled)[0].asnumpy(), args.steps, warmup=1)
+    print(f"{args.variant or 'deeptext_vgg16'} at {h}x{w}, one image: backbone {backbone_s:.2f} s, "
+          f"backbone + RPN + proposals {proposals_s:.2f} s, multi-level ROIAlign on {rois.shape[0]} ROIs "
+          f"{align_s:.2f} s, RCNN head {head_s:.2f} s")
+
+
 def benchmark_e2e(args):
     """Image in, words out at 576x960: detection and recognition time per image. With untrained weights
     and no score threshold the detector reports its maximum number of words, the recogniser's worst case."""
@@ -166,12 +204,15 @@ def main(argv=None):
     parser.add_argument("--batch_size", type=int, default=None, help="default: 64 for crnn, 2 for deeptext")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device_target", default="CPU")
+    parser.add_argument("--breakdown", action="store_true", help="deeptext: time each stage of detection alone")
     args = parser.parse_args(argv)
     if args.model == "crnn":
         args.variant = args.variant or "crnn_vgg"
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)
+    if args.model == "deeptext" and args.breakdown:
+        return deeptext_breakdown(args)
     {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext, "e2e": benchmark_e2e}[args.model](args)
 
 
