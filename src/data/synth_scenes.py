@@ -33,12 +33,13 @@ class SyntheticScenes:
     """Scenes of ``height`` x ``width`` with 1..``max_words`` non-overlapping words of varied size."""
 
     def __init__(self, num_samples=1000, seed=0, height=320, width=512, max_words=10, min_text_height=10,
-                 max_text_height=64, font_dirs=()):
+                 max_text_height=64, font_dirs=(), fonts=None):
         self.num_samples, self.seed = int(num_samples), int(seed)
         self.height, self.width = height, width
         self.max_words = max_words
         self.min_text_height, self.max_text_height = min_text_height, max_text_height
-        self.families = group_by_family(discover_fonts(tuple(font_dirs)))
+        # ``fonts`` (explicit files) makes scenes independent of what the machine has installed.
+        self.families = group_by_family(tuple(fonts) if fonts else discover_fonts(tuple(font_dirs)))
 
     def __len__(self):
         return self.num_samples

@@ -80,13 +80,14 @@ class SyntheticWords:
     """
 
     def __init__(self, num_samples=100000, seed=0, charset="0123456789abcdefghijklmnopqrstuvwxyz",
-                 max_length=23, font_dirs=(), height=48, words=None):
+                 max_length=23, font_dirs=(), height=48, words=None, fonts=None):
         self.num_samples = int(num_samples)
         self.seed = int(seed)
         self.charset = charset
         self.max_length = max_length
         self.height = height
-        self.fonts = discover_fonts(tuple(font_dirs))
+        # ``fonts`` (explicit files) makes samples independent of what the machine has installed.
+        self.fonts = tuple(fonts) if fonts else discover_fonts(tuple(font_dirs))
         self.families = group_by_family(self.fonts)
         self.words = words
 
