@@ -145,7 +145,7 @@ def train(cfg, run, logger):
     from src.crnn.model import CRNNInference
     from src.crnn.recognizer import Recognizer
     from src.engine.schedule import build_schedule
-    from src.engine.train_step import TrainStep, count_parameters
+    from src.engine.train_step import count_parameters, train_step_for
     from src.engine.trainer import Trainer
 
     t, data = cfg["train"], cfg["data"]
@@ -163,8 +163,7 @@ def train(cfg, run, logger):
     network = build_network(cfg, charset)
     logger.info(f"model {cfg['model']['name']}: {count_parameters(network) / 1e6:.2f} M parameters")
     optimizer = build_optimizer(cfg, network.trainable_params(), learning_rates)
-    step_cell = TrainStep(CRNNWithLoss(network), optimizer, clip_norm=t.get("clip_norm", 0.0))
-    step_cell.set_train()
+    step_cell = train_step_for(cfg, network, CRNNWithLoss(network), optimizer, logger.info)
 
     validate = None
     if data.get("val"):

@@ -139,10 +139,11 @@ class DeepTextDetector(nn.Cell):
         conv4, conv5 = m.backbone(images)
         logits, deltas = m.rpn_head(conv5)
         n = images.shape[0]
-        rois = []
+        # Tuples, not lists: exporters cannot translate MindSpore's list construction.
+        rois = ()
         for i in range(n):
             proposals, _ = m.test_proposals(m.anchors, logits[i], deltas[i], m.image_height, m.image_width)
-            rois.append(ops.concat((ops.full((proposals.shape[0], 1), i, dtype=ms.float32), proposals), axis=1))
+            rois += (ops.concat((ops.full((proposals.shape[0], 1), i, dtype=ms.float32), proposals), axis=1),)
         rois = ops.concat(rois, axis=0)
         scores, box_deltas = m.rcnn_head(m.roi_align(conv4, conv5, rois))
         probs = ops.softmax(scores, axis=-1)
@@ -151,7 +152,7 @@ class DeepTextDetector(nn.Cell):
                             ops.full_like(text_score, AMBIGUOUS))
         boxes = m.rcnn_coder.decode(rois[:, 1:], box_deltas[:, TEXT], m.image_height, m.image_width)
         per_image = rois.shape[0] // n
-        out_boxes, out_scores, out_classes, out_valid = [], [], [], []
+        out_boxes, out_scores, out_classes, out_valid = (), (), (), ()
         for i in range(n):
             b = boxes[i * per_image:(i + 1) * per_image]
             s = text_score[i * per_image:(i + 1) * per_image]
@@ -163,8 +164,8 @@ class DeepTextDetector(nn.Cell):
             keys = ops.where(ops.logical_and(keep, sorted_rows[:, 4] > 0), sorted_rows[:, 4] + 1.0,
                              ops.zeros_like(sorted_rows[:, 4]))
             values, index = ops.topk(keys, m.max_detections)
-            out_boxes.append(ops.gather(sorted_rows[:, :4], index, 0))
-            out_scores.append(ops.relu(values - 1.0))
-            out_classes.append(ops.gather(c_sorted, index, 0).astype(ms.int32))
-            out_valid.append(values > 1.0)
+            out_boxes += (ops.gather(sorted_rows[:, :4], index, 0),)
+            out_scores += (ops.relu(values - 1.0),)
+            out_classes += (ops.gather(c_sorted, index, 0).astype(ms.int32),)
+            out_valid += (values > 1.0,)
         return ops.stack(out_boxes), ops.stack(out_scores), ops.stack(out_classes), ops.stack(out_valid)

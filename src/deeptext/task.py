@@ -119,7 +119,7 @@ def train(cfg, run, logger):
 
     from src.deeptext.model import DeepTextWithLoss
     from src.engine.schedule import build_schedule
-    from src.engine.train_step import TrainStep, count_parameters
+    from src.engine.train_step import count_parameters, train_step_for
     from src.engine.trainer import Trainer
 
     t, data = cfg["train"], cfg["data"]
@@ -142,8 +142,7 @@ def train(cfg, run, logger):
 
     optimizer = nn.Momentum(model.trainable_params(), learning_rate=ms.Tensor(learning_rates), momentum=t["momentum"],
                             weight_decay=t["weight_decay"])
-    step_cell = TrainStep(DeepTextWithLoss(model), optimizer, clip_norm=t.get("clip_norm", 0.0))
-    step_cell.set_train()
+    step_cell = train_step_for(cfg, model, DeepTextWithLoss(model), optimizer, logger.info)
 
     validate = None
     if data.get("val") and run["rank"] == 0:
