@@ -19,8 +19,8 @@ from src.runtime import setup_run
 def add_arguments(parser):
     parser.add_argument("--det_ckpt", help="e2e: detector checkpoint")
     parser.add_argument("--rec_ckpt", help="e2e: recogniser checkpoint")
-    parser.add_argument("--det_mindir", help="e2e: exported detector")
-    parser.add_argument("--rec_mindir", help="e2e: exported recogniser")
+    parser.add_argument("--det_mindir", help="e2e: exported detector (.mindir or .onnx)")
+    parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
     parser.add_argument("--ckpt", help="checkpoint to evaluate")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
@@ -54,7 +54,8 @@ def evaluate_e2e(args):
 def load_det_config(args):
     from src.cli import config_for
 
-    return config_for("deeptext", args.det_ckpt, args.config)
+    # Dataset settings (--val_seed, --val_samples, ...) are the detector config's.
+    return config_for("deeptext", args.det_ckpt, args.config, getattr(args, "overrides", ()))
 
 
 def main(argv=None):

@@ -23,9 +23,10 @@ def saved_config(args):
     return candidate if os.path.isfile(candidate) else None
 
 
-def config_for(model, ckpt=None, explicit=None):
+def config_for(model, ckpt=None, explicit=None, overrides=()):
     """A model's config: ``explicit``, else the run's config.yaml beside ``ckpt``, else the CPU default."""
-    return load_config(explicit or saved_config(argparse.Namespace(ckpt=ckpt)) or default_config(model))
+    return load_config(explicit or saved_config(argparse.Namespace(ckpt=ckpt)) or default_config(model),
+                       list(overrides))
 
 
 def parse(argv, description, add_arguments=None, models=MODELS):
@@ -41,8 +42,8 @@ def parse(argv, description, add_arguments=None, models=MODELS):
     cfg = None
     if args.model in MODELS:
         cfg = load_config(args.config or saved_config(args) or default_config(args.model), overrides)
-    elif overrides:
-        raise ConfigError(f"unexpected arguments {overrides}")
+    else:
+        args.overrides = overrides  # composite models (e2e) apply them to their part's config
     return args, cfg
 
 

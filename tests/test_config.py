@@ -55,3 +55,11 @@ def test_shipped_configs_load():
     for path in paths:
         cfg = load_config(path)
         assert "model" in cfg and "train" in cfg, path
+
+
+def test_composite_model_passes_overrides_to_its_parts():
+    from src.cli import config_for, parse
+
+    args, cfg = parse(["--model", "e2e", "--val_seed", "3"], "", models=("crnn", "deeptext", "e2e"))
+    assert cfg is None and args.overrides == ["--val_seed", "3"]
+    assert config_for("deeptext", overrides=args.overrides)["data"]["val_seed"] == 3

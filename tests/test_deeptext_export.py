@@ -1,4 +1,4 @@
-"""DeepText exports: the ONNX graph, run by onnxruntime, gives the checkpoint's detections."""
+"""DeepText exports: the ONNX graph, run by onnxruntime through load_exported, gives the checkpoint's detections."""
 import os
 
 import mindspore as ms
@@ -9,12 +9,13 @@ from conftest import ROOT
 from src.config import load_config
 from src.deeptext import task as deeptext_task
 from src.deeptext.model import DeepTextDetector
+from src.exported import load_exported
 
 DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 
 
 def test_onnx_export_matches_checkpoint(tmp_path):
-    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxruntime")
     cfg = load_config(DEEPTEXT_TINY, ["--score_threshold", "0.0"])
     ms.set_seed(0)
     model = deeptext_task.build_model(cfg)
@@ -32,8 +33,7 @@ def test_onnx_export_matches_checkpoint(tmp_path):
     batch = rng.normal(0, 1, (1, 3, h, w)).astype(np.float32)
     model.set_train(False)
     expected = [o.asnumpy() for o in DeepTextDetector(model)(ms.Tensor(batch))]
-    session = ort.InferenceSession(path)
-    got = session.run(None, {session.get_inputs()[0].name: batch})
+    got = [o.asnumpy() for o in load_exported(path)(ms.Tensor(batch))]
     valid, got_valid = expected[3][0], got[3][0]
     assert valid.sum() > 0 and got_valid.sum() == valid.sum()
     scores, got_scores = expected[1][0][valid], got[1][0][got_valid]

@@ -117,6 +117,10 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     assert len(a.words) > 0
     assert [w.text for w in a.words] == [w.text for w in b.words]
     np.testing.assert_allclose([w.box for w in a.words], [w.box for w in b.words], atol=0.1)
+    # ONNX recogniser (fixed batch 1; the predictor's batches are run in chunks) behind the same detector.
+    rec_onnx = crnn_task.export(rec_cfg, rec_ckpt, "ONNX", str(tmp_path / "crnn"), batch_size=1)
+    from_onnx = OCRPredictor.from_checkpoints(det_ckpt, rec_mindir=rec_onnx, det_cfg=det_cfg, rec_cfg=rec_cfg)
+    assert [w.text for w in from_onnx(image).words] == [w.text for w in a.words]
 
 
 def test_word_spotting_needs_box_and_text():

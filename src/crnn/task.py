@@ -9,6 +9,7 @@ from src.data.concat import Concat
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
 from src.data.words import WordDataset, open_word_source
+from src.exported import load_exported
 from src.metrics import write_report
 from src.metrics.text import RecognitionMetrics
 
@@ -89,19 +90,14 @@ def build_optimizer(cfg, params, learning_rates):
 
 
 def load_recognizer(cfg, ckpt=None, mindir=None):
-    """A :class:`Recognizer` from a checkpoint or an exported MINDIR."""
-    import mindspore as ms
-    import mindspore.nn as nn
-
+    """A :class:`Recognizer` from a checkpoint or an exported model (.mindir or .onnx)."""
     from src.crnn.model import CRNNInference
     from src.crnn.recognizer import Recognizer
     from src.engine.checkpoint import load_checkpoint
 
     charset = build_charset(cfg)
-    if mindir:
-        if not os.path.isfile(mindir):
-            raise FileNotFoundError(f"{mindir}: MINDIR file not found")
-        cell = nn.GraphCell(ms.load(mindir))
+    if mindir:  # an exported model: .mindir or .onnx
+        cell = load_exported(mindir)
     else:
         network = build_network(cfg, charset)
         if ckpt:

@@ -9,6 +9,7 @@ from src.data.detection import read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
+from src.exported import load_exported
 from src.metrics import write_report
 from src.metrics.detection import DetectionMetrics
 
@@ -71,18 +72,14 @@ def format_losses(values):
 
 
 def load_detector(cfg, ckpt=None, mindir=None):
-    import mindspore as ms
-    import mindspore.nn as nn
-
+    """A :class:`TextDetector` from a checkpoint or an exported model (.mindir or .onnx)."""
     from src.deeptext.detector import TextDetector
     from src.deeptext.model import DeepTextDetector
     from src.engine.checkpoint import load_checkpoint
 
     m = cfg["model"]
-    if mindir:
-        if not os.path.isfile(mindir):
-            raise FileNotFoundError(f"{mindir}: MINDIR file not found")
-        cell = nn.GraphCell(ms.load(mindir))
+    if mindir:  # an exported model: .mindir or .onnx
+        cell = load_exported(mindir)
     else:
         model = build_model(cfg)
         if ckpt:
