@@ -49,6 +49,14 @@ def test_resume_continues_with_the_same_losses(tmp_path):
     assert len({full[s] for s in full}) > 3  # the loss moves, so equality is not trivial
 
 
+def test_resume_may_lengthen_the_schedule(tmp_path):
+    common = ["--log_every", "1", "--save_every", "3", "--optimizer", "sgd", "--lr", "0.05", "--val", ""]
+    run_training(tiny_config(tmp_path / "a", *common, "--max_steps", "3"), "a")
+    checkpoint = CheckpointManager(str(tmp_path / "a" / "checkpoints"), "crnn").path_for(3)
+    run_training(tiny_config(tmp_path / "b", *common, "--max_steps", "5", "--resume", checkpoint), "b")
+    assert sorted(logged_losses(tmp_path / "b")) == [4, 5]
+
+
 class ScaleLoss(nn.Cell):
     def __init__(self):
         super().__init__()

@@ -66,8 +66,9 @@ def read_meta(param_dict):
     return meta
 
 
-def load_checkpoint(path, cell=None, strict=False):
-    """Load ``path`` into ``cell`` (when given) and return (metadata, parameters not loaded)."""
+def load_checkpoint(path, cell=None, strict=False, skip=()):
+    """Load ``path`` into ``cell`` (when given) and return (metadata, parameters not loaded).
+    Parameters named in ``skip`` keep the cell's values."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:
@@ -77,7 +78,7 @@ def load_checkpoint(path, cell=None, strict=False):
     meta = read_meta(params)
     not_loaded = []
     if cell is not None:
-        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX)}
+        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX) and k not in skip}
         try:
             not_loaded, _ = ms.load_param_into_net(cell, weights, strict_load=strict)
         except (RuntimeError, ValueError) as exc:

@@ -19,14 +19,20 @@ def get_logger(output_dir=None, name="ocr", rank=0):
     logger = logging.getLogger(f"{name}.rank{rank}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    if not logger.handlers:
-        fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    if not any(type(h) is logging.StreamHandler for h in logger.handlers):
         stream = logging.StreamHandler()
         stream.setFormatter(fmt)
         logger.addHandler(stream)
-        if output_dir:
+    if output_dir:
+        # A second run in the same process with the same name logs to its own folder, not the first one's.
+        path = os.path.abspath(os.path.join(output_dir, "train.log"))
+        for old in [h for h in logger.handlers if isinstance(h, logging.FileHandler) and h.baseFilename != path]:
+            logger.removeHandler(old)
+            old.close()
+        if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
             os.makedirs(output_dir, exist_ok=True)
-            handler = logging.FileHandler(os.path.join(output_dir, "train.log"))
+            handler = logging.FileHandler(path)
             handler.setFormatter(fmt)
             logger.addHandler(handler)
     return logger
@@ -65,7 +71,8 @@ class Trainer:
         self.last_saved = None
 
     def resume(self, path):
-        meta, _ = load_checkpoint(path, self.step_cell)
+        # The learning-rate table comes from the config, so a resumed run may lengthen its schedule.
+        meta, _ = load_checkpoint(path, self.step_cell, skip=("learning_rate",))
         self.epoch = int(meta.get("epoch", 0))
         self.step_in_epoch = int(meta.get("step_in_epoch", 0))
         self.global_step = int(meta.get("global_step", 0))
