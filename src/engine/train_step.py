@@ -12,10 +12,11 @@ import mindspore.nn as nn
 import mindspore.ops as ops
 
 
-def _sensitivities(outputs, scale):
+def _sensitivities(outputs):
+    """Gradient seeds: 1 for the total loss, 0 for the logged components."""
     if isinstance(outputs, tuple):
-        return (ops.ones_like(outputs[0]) * scale,) + tuple(ops.zeros_like(o) for o in outputs[1:])
-    return ops.ones_like(outputs) * scale
+        return (ops.ones_like(outputs[0]),) + tuple(ops.zeros_like(o) for o in outputs[1:])
+    return ops.ones_like(outputs)
 
 
 class TrainStep(nn.TrainOneStepCell):
@@ -25,7 +26,7 @@ class TrainStep(nn.TrainOneStepCell):
 
     def construct(self, *inputs):
         outputs = self.network(*inputs)
-        grads = self.grad(self.network, self.weights)(*inputs, _sensitivities(outputs, 1.0))
+        grads = self.grad(self.network, self.weights)(*inputs, _sensitivities(outputs))
         grads = self.grad_reducer(grads)
         if self.clip_norm > 0:
             grads = ops.clip_by_global_norm(grads, self.clip_norm)
@@ -45,7 +46,9 @@ class LossScaledTrainStep(nn.TrainOneStepCell):
     def construct(self, *inputs):
         outputs = self.network(*inputs)
         scale = self.scale.value()
-        grads = self.grad(self.network, self.weights)(*inputs, _sensitivities(outputs, scale))
+        sens = _sensitivities(outputs)
+        sens = (sens[0] * scale,) + sens[1:] if isinstance(sens, tuple) else sens * scale
+        grads = self.grad(self.network, self.weights)(*inputs, sens)
         # All-reduced gradients carry any rank's inf/NaN, so every rank sees the same overflow flag.
         grads = self.grad_reducer(grads)
         grads = tuple([g / ops.cast(scale, g.dtype) for g in grads])
