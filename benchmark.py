@@ -15,12 +15,15 @@ from src.runtime import setup_run
 
 
 def timed(fn, repeats, warmup=2):
+    """Median seconds per call: single calls on this shared 2-core machine vary by up to 20 %."""
     for _ in range(warmup):
         fn()
-    start = time.perf_counter()
+    times = []
     for _ in range(repeats):
+        start = time.perf_counter()
         fn()
-    return (time.perf_counter() - start) / repeats
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def benchmark_crnn(args):

@@ -31,3 +31,53 @@ def test_create_model_rejects_unknown_arguments():
         create_model("nope")
     with pytest.raises(ValueError, match="image_height must be 32"):
         create_model("crnn_vgg_tiny", image_height=48)
+
+
+class _WeightedSum(ms.nn.Cell):
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def construct(self, x, weights):
+        out = self.cell(x)
+        out = out[0] if isinstance(out, tuple) else out
+        return (out * weights).sum()
+
+
+def _gradients(cell, x, weights):
+    loss = _WeightedSum(cell)
+    params = loss.trainable_params()
+    grad = ms.grad(loss, grad_position=0, weights=params if params else None)(x, weights)
+    dx, dparams = grad if params else (grad, ())
+    return dx.asnumpy(), [g.asnumpy() for g in dparams]
+
+
+def test_row_pair_pool_gradient_equals_maxpool_gradient_ties_included():
+    from src.crnn.model import RowPairMaxPool
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4, 8, 5)).astype(np.float32)
+    x[0] = np.round(x[0])           # many exact ties between the two rows of a window
+    x[1, :, 1::2] = x[1, :, 0::2]   # every window tied
+    weights = ms.Tensor(rng.normal(size=(3, 4, 4, 5)).astype(np.float32))
+    ours, _ = _gradients(RowPairMaxPool(), ms.Tensor(x), weights)
+    reference, _ = _gradients(ms.nn.MaxPool2d((2, 1), (2, 1)), ms.Tensor(x), weights)
+    np.testing.assert_array_equal(ours, reference)
+    assert (ours[1, :, 1::2] == 0).all()   # a tie's gradient goes to the upper row only
+
+
+def test_fused_bidirectional_lstm_equals_nn_lstm():
+    from src.crnn.model import BidirectionalLSTM
+    rng = np.random.default_rng(0)
+    lstm = BidirectionalLSTM(12, 8, num_layers=2, fused=True)
+    x = ms.Tensor(rng.normal(size=(5, 3, 12)).astype(np.float32))
+    weights = ms.Tensor(rng.normal(size=(5, 3, 16)).astype(np.float32))
+    fused_out = lstm(x)[0].asnumpy()
+    fused_dx, fused_dw = _gradients(lstm, x, weights)
+    lstm.fused = False
+    generic_out = lstm(x)[0].asnumpy()
+    generic_dx, generic_dw = _gradients(lstm, x, weights)
+    np.testing.assert_allclose(fused_out, generic_out, atol=1e-6)
+    np.testing.assert_allclose(fused_dx, generic_dx, atol=1e-5)
+    assert len(fused_dw) == len(generic_dw) == 16
+    for a, b in zip(fused_dw, generic_dw):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -216,6 +216,8 @@ def export(cfg, ckpt, file_format, file_name, batch_size=None):
     if ckpt:
         load_checkpoint(ckpt, network)
     network.set_train(False)
+    # The portable LSTM: ONNX has no bidirectional P.LSTM, and an exported graph may run elsewhere.
+    network.rnn.fused = False
     image = cfg["image"]
     # batch_size None exports a dynamic batch dimension (MINDIR); ONNX and AIR need a fixed one.
     shape = [batch_size, image["channels"], image["height"], image["width"]]
