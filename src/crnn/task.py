@@ -3,7 +3,6 @@ import os
 
 import numpy as np
 
-from src.config import save_config
 from src.data.charset import Charset
 from src.data.concat import Concat
 from src.data.loader import BatchLoader
@@ -142,7 +141,7 @@ def train(cfg, run, logger):
     from src.crnn.recognizer import Recognizer
     from src.engine.schedule import build_schedule
     from src.engine.train_step import count_parameters, train_step_for
-    from src.engine.trainer import Trainer
+    from src.engine.trainer import build_trainer
 
     t, data = cfg["train"], cfg["data"]
     output_dir = t["output_dir"]
@@ -173,14 +172,9 @@ def train(cfg, run, logger):
             network.set_train(True)
             return metrics
 
-    is_writer = run["rank"] == 0 or t.get("save_all_ranks", False)
-    if is_writer:
-        save_config(cfg, os.path.join(output_dir, "config.yaml"))
-    trainer = Trainer(step_cell, loader, crnn_inputs(charset), t["epochs"], output_dir, logger, prefix="crnn",
-                      log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
-                      validate=validate if run["rank"] == 0 else None, validate_every=t["validate_every"],
-                      metric="word_accuracy", max_steps=t["max_steps"], is_writer=is_writer,
-                      learning_rates=learning_rates)
+    trainer = build_trainer(cfg, run, step_cell, loader, crnn_inputs(charset), logger, "crnn",
+                            validate=validate if run["rank"] == 0 else None, metric="word_accuracy",
+                            learning_rates=learning_rates)
     return trainer.run(t.get("resume"))
 
 

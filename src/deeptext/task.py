@@ -3,7 +3,6 @@ import os
 
 import numpy as np
 
-from src.config import save_config
 from src.data.concat import Concat
 from src.data.detection import read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, load_rgb
@@ -117,7 +116,7 @@ def train(cfg, run, logger):
     from src.deeptext.model import DeepTextWithLoss
     from src.engine.schedule import build_schedule
     from src.engine.train_step import count_parameters, train_step_for
-    from src.engine.trainer import Trainer
+    from src.engine.trainer import build_trainer
 
     t, data = cfg["train"], cfg["data"]
     output_dir = t["output_dir"]
@@ -160,14 +159,9 @@ def train(cfg, run, logger):
             model.set_train(True)
             return {f"{k}_{protocol}": v for protocol in ("standard",) for k, v in metrics[protocol].items()}
 
-    is_writer = run["rank"] == 0 or t.get("save_all_ranks", False)
-    if is_writer:
-        save_config(cfg, os.path.join(output_dir, "config.yaml"))
-    trainer = Trainer(step_cell, loader, deeptext_inputs(), t["epochs"], output_dir, logger, prefix="deeptext",
-                      log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
-                      validate=validate, validate_every=t["validate_every"], metric="f_standard",
-                      format_losses=format_losses, max_steps=t["max_steps"], is_writer=is_writer,
-                      learning_rates=learning_rates)
+    trainer = build_trainer(cfg, run, step_cell, loader, deeptext_inputs(), logger, "deeptext",
+                            validate=validate, metric="f_standard", format_losses=format_losses,
+                            learning_rates=learning_rates)
     return trainer.run(t.get("resume"))
 
 
