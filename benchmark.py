@@ -59,7 +59,7 @@ def benchmark_crnn(args):
     compile_s = time.perf_counter() - start
     train_s = timed(lambda: step(images, targets, lengths).asnumpy(), args.steps)
     network.set_train(False)
-    predict = CRNNInference(network)
+    predict = CRNNInference(network, fold_bn=True)   # as eval.py, infer.py and export.py run it
     infer_s = timed(lambda: predict(images).asnumpy(), args.steps)
 
     dataset = build_dataset(cfg, charset, "synthetic", 100000, 1)

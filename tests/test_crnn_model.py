@@ -81,3 +81,18 @@ def test_fused_bidirectional_lstm_equals_nn_lstm():
     assert len(fused_dw) == len(generic_dw) == 16
     for a, b in zip(fused_dw, generic_dw):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_folded_batchnorm_inference_equals_the_network():
+    rng = np.random.default_rng(0)
+    net = create_model("crnn_vgg_tiny")
+    for p in net.get_parameters():   # batch norms with non-trivial statistics
+        if any(k in p.name for k in ("moving_mean", "beta")):
+            p.set_data(ms.Tensor(rng.normal(0, 0.5, p.shape).astype(np.float32)))
+        if any(k in p.name for k in ("moving_variance", "gamma")):
+            p.set_data(ms.Tensor(rng.uniform(0.5, 2.0, p.shape).astype(np.float32)))
+    net.set_train(False)
+    images = ms.Tensor(rng.normal(size=(3, 3, 32, 100)).astype(np.float32))
+    folded = CRNNInference(net, fold_bn=True)
+    assert not any(isinstance(c, ms.nn.BatchNorm2d) for c in folded.features.cell_list)
+    np.testing.assert_allclose(folded(images).asnumpy(), CRNNInference(net)(images).asnumpy(), atol=2e-5)

@@ -105,7 +105,7 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
                 raise ValueError(f"{ckpt}: checkpoint lacks {len(not_loaded)} model parameters, "
                                  f"e.g. {not_loaded[0]} (is it a {cfg['model']['name']} checkpoint?)")
         network.set_train(False)
-        cell = CRNNInference(network)
+        cell = CRNNInference(network, fold_bn=True)
     return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
 
 
@@ -217,5 +217,5 @@ def export(cfg, ckpt, file_format, file_name, batch_size=None):
     shape = [batch_size, image["channels"], image["height"], image["width"]]
     example = (ms.Tensor(np.zeros([batch_size or 1] + shape[1:], np.float32)) if batch_size
                else ms.Tensor(shape=shape, dtype=ms.float32))
-    ms.export(CRNNInference(network), example, file_name=file_name, file_format=file_format)
+    ms.export(CRNNInference(network, fold_bn=file_format != "ONNX"), example, file_name=file_name, file_format=file_format)
     return f"{file_name}.{file_format.lower()}"
