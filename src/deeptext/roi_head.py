@@ -3,6 +3,8 @@
 import mindspore.nn as nn
 import mindspore.ops as ops
 
+from src.deeptext.roi_align import ROIAlign
+
 
 class MultiLevelROIAlign(nn.Cell):
     """Pools every ROI from both levels (``output_size`` x ``output_size``, ``sampling_ratio``
@@ -11,12 +13,17 @@ class MultiLevelROIAlign(nn.Cell):
     def __init__(self, in_channels=(512, 512), out_channels=512, output_size=7, sampling_ratio=2,
                  strides=(8, 16)):
         super().__init__()
-        # roi_end_mode=0: continuous box coordinates (width = x2 - x1), matching BoxCoder.
-        self.align4 = ops.ROIAlign(output_size, output_size, 1.0 / strides[0], sampling_ratio, 0)
-        self.align5 = ops.ROIAlign(output_size, output_size, 1.0 / strides[1], sampling_ratio, 0)
+        # Continuous box coordinates (width = x2 - x1), matching BoxCoder.
+        self.align4 = ROIAlign(output_size, output_size, 1.0 / strides[0], sampling_ratio)
+        self.align5 = ROIAlign(output_size, output_size, 1.0 / strides[1], sampling_ratio)
         self.fuse = nn.Conv2d(sum(in_channels), out_channels, 1, has_bias=True)
         self.relu = nn.ReLU()
         self.out_channels = out_channels
+
+    def use_native_kernel(self, enabled):
+        """False before export: exported graphs need MindSpore's own ROIAlign."""
+        self.align4.native = enabled and self.align4.available
+        self.align5.native = enabled and self.align5.available
 
     def construct(self, conv4, conv5, rois):
         """rois: (R, 5) rows of (batch index, x1, y1, x2, y2) in input pixels."""

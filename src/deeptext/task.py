@@ -205,6 +205,7 @@ def export(cfg, ckpt, file_format, file_name, batch_size=None):
     if ckpt:
         load_checkpoint(ckpt, model)
     model.set_train(False)
+    model.roi_align.use_native_kernel(False)   # an exported graph cannot carry a local .so
     m = cfg["model"]
     example = ms.Tensor(np.zeros((batch_size or 1, 3, m["image_height"], m["image_width"]), np.float32))
     ms.export(DeepTextDetector(model), example, file_name=file_name, file_format=file_format)
