@@ -48,7 +48,7 @@ def train_recognizer(image, boxes, labels, steps):
     predictor = OCRPredictor(None, None, rec_widths=(100,))
     # Crops around jittered boxes, as an imperfect detector would cut them, with brightness changes.
     images, texts = [], []
-    for _ in range(16):
+    for _ in range(32):
         for box, label in zip(boxes, labels):
             h = box[3] - box[1]
             jittered = np.asarray(box) + rng.uniform(-0.12, 0.12, 4) * np.array([h, 0.5 * h, h, 0.5 * h])
@@ -73,7 +73,7 @@ def test_pipeline_reads_a_synthetic_scene():
                             fonts=(BUILTIN_FONT,))[0]
     assert len(scene.boxes) >= 2
     detector = train_detector(scene, 1200)
-    recognizer = train_recognizer(scene.image, scene.boxes, scene.texts, 500)
+    recognizer = train_recognizer(scene.image, scene.boxes, scene.texts, 600)
     page = OCRPredictor(detector, recognizer, rec_widths=(100,), rec_batch_size=8)(scene.image)
     predicted = np.array([w.box for w in page.words]).reshape(-1, 4)
     assert len(predicted), "no words detected"
