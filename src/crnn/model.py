@@ -6,6 +6,7 @@ For a 32 x W input the conv stack gives a 1 x (W/4 - 1) feature map: 24 time ste
 import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
+import numpy as np
 
 
 def conv_bn(in_channels, out_channels, kernel=3, padding=1):
@@ -118,7 +119,7 @@ class BidirectionalLSTM(nn.LSTM):
         zeros = ops.zeros((2, x.shape[1], self.hidden), x.dtype)
         for layer, kernel in enumerate(self.kernels):
             x = kernel(x, zeros, zeros, self._layer_weights(layer))[0]
-        return x, None
+        return x, None   # CRNN reads only the outputs; the final states are not computed here
 
 
 def sequence_length(image_width):
@@ -143,8 +144,6 @@ def fold_batchnorm(features):
     after the max-pool that may follow (max(x) + b == max(x + b)), on a 2-4x smaller tensor.
 
     A snapshot of the current weights; 3-4 % faster inference on CPU."""
-    import numpy as np
-
     layers, source = [], list(features.layers.cell_list)
     i = 0
     while i < len(source):
