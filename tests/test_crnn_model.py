@@ -52,19 +52,6 @@ def _gradients(cell, x, weights):
     return dx.asnumpy(), [g.asnumpy() for g in dparams]
 
 
-def test_row_pair_pool_gradient_equals_maxpool_gradient_ties_included():
-    from src.crnn.model import RowPairMaxPool
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(3, 4, 8, 5)).astype(np.float32)
-    x[0] = np.round(x[0])           # many exact ties between the two rows of a window
-    x[1, :, 1::2] = x[1, :, 0::2]   # every window tied
-    weights = ms.Tensor(rng.normal(size=(3, 4, 4, 5)).astype(np.float32))
-    ours, _ = _gradients(RowPairMaxPool(), ms.Tensor(x), weights)
-    reference, _ = _gradients(ms.nn.MaxPool2d((2, 1), (2, 1)), ms.Tensor(x), weights)
-    np.testing.assert_array_equal(ours, reference)
-    assert (ours[1, :, 1::2] == 0).all()   # a tie's gradient goes to the upper row only
-
-
 def test_fused_bidirectional_lstm_equals_nn_lstm():
     from src.crnn.model import BidirectionalLSTM
     rng = np.random.default_rng(0)

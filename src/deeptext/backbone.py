@@ -1,6 +1,8 @@
 """VGG16 with batch norm, returning the conv4_3 (stride 8) and conv5_3 (stride 16) feature maps."""
 import mindspore.nn as nn
 
+from src.native.layers import max_pool
+
 VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 
 
@@ -25,7 +27,7 @@ class VGG16Backbone(nn.Cell):
         self.stage3, c = _stage(c, widths[2], "stage3")
         self.stage4, c4 = _stage(c, widths[3], "stage4")
         self.stage5, c5 = _stage(c4, widths[4], "stage5")
-        self.pool = nn.MaxPool2d(2, 2, pad_mode="same")
+        self.pool = max_pool(2)   # native gradient on CPU
         self.out_channels = (c4, c5)
 
     def construct(self, x):
