@@ -7,7 +7,7 @@ import pytest
 from src.native import library
 from src.native.layers import NativeGradMaxPool2d, max_pool
 
-pytestmark = pytest.mark.skipif(library("max_pool") is None, reason="no C++ compiler for the native kernel")
+pytestmark = pytest.mark.skipif(library("max_pool") is None, reason="native kernels unavailable (no g++, or OCR_NATIVE_KERNELS=0)")
 
 
 class _WeightedSum(nn.Cell):

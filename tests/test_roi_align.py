@@ -8,7 +8,7 @@ import pytest
 from src.deeptext.roi_align import ROIAlign
 from src.native import library
 
-pytestmark = pytest.mark.skipif(library("roi_align") is None, reason="no C++ compiler for the native kernel")
+pytestmark = pytest.mark.skipif(library("roi_align") is None, reason="native kernels unavailable (no g++, or OCR_NATIVE_KERNELS=0)")
 
 # Inside, across and entirely outside the map, sub-pixel, tiny, on the far border, on both images.
 ROIS = np.array([[0, 8, 8, 80, 40], [1, -20, -10, 30, 20], [0, 140, 80, 190, 120], [1, 3, 3, 4, 4],
