@@ -5,7 +5,7 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.deeptext.roi_align import ROIAlign
+from src.native.layers import ROIAlign
 from src.native import library
 
 pytestmark = pytest.mark.skipif(library("roi_align") is None, reason="native kernels unavailable (no g++, or OCR_NATIVE_KERNELS=0)")

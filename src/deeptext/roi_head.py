@@ -3,7 +3,7 @@
 import mindspore.nn as nn
 import mindspore.ops as ops
 
-from src.deeptext.roi_align import ROIAlign
+from src.native.layers import ROIAlign
 
 
 class MultiLevelROIAlign(nn.Cell):

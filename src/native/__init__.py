@@ -33,7 +33,12 @@ def _build(source, target):
 
 
 def library(name):
-    """Path of the compiled ``<name>.cc``, or None if native kernels are unavailable here."""
+    """Path of the compiled ``<name>.cc``, or None if native kernels are unavailable here (a device
+    target other than CPU, no g++, or ``OCR_NATIVE_KERNELS=0``)."""
+    import mindspore as ms
+
+    if ms.get_context("device_target") != "CPU":
+        return None
     if name in _BUILT:
         return _BUILT[name]
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.cc")

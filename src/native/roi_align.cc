@@ -5,7 +5,7 @@
 // 1,000 ROIs on a 512 x 72 x 120 map), and its CPU ROIAlignGrad disagrees with finite differences of its own
 // forward. Here each ROI's bilinear taps are computed once and reused for every channel plane, and the work
 // is split over the CPU's threads (forward: by ROI; backward: by channel, so writes never overlap).
-// Built by src/native/__init__.py with g++ on first use; wrapped by src/deeptext/roi_align.py.
+// Built by src/native/__init__.py with g++ on first use; wrapped by src/native/layers.py.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
