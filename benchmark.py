@@ -36,7 +36,7 @@ def benchmark_crnn(args):
     from src.crnn.task import build_charset, build_dataset
     from src.data.loader import BatchLoader
     from src.engine.train_step import TrainStep
-    from src.registry import create_model, model_defaults
+    from src.models import create_model, model_defaults
 
     cfg = load_config("configs/crnn/crnn_cpu.yaml")
     charset = build_charset(cfg)
@@ -92,7 +92,7 @@ def benchmark_deeptext(args):
     from src.data.synth_scenes import SyntheticScenes
     from src.deeptext import DeepTextDetector, DeepTextWithLoss
     from src.engine.train_step import TrainStep
-    from src.registry import create_model
+    from src.models import create_model
 
     variants = [args.variant] if args.variant else ["deeptext_vgg16", "deeptext_vgg16_small"]
     for name in variants:
@@ -130,7 +130,7 @@ def deeptext_breakdown(args):
     import mindspore as ms
     import mindspore.nn as nn
 
-    from src.registry import create_model
+    from src.models import create_model
 
     model = create_model(args.variant or "deeptext_vgg16")
     model.set_train(False)
@@ -172,7 +172,7 @@ def benchmark_e2e(args):
     from src.deeptext.model import DeepTextDetector
     from src.e2e import OCRPredictor
     from src.e2e.predictor import crop_with_margin
-    from src.registry import create_model
+    from src.models import create_model
 
     model = create_model(args.variant or "deeptext_vgg16")
     model.set_train(False)

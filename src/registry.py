@@ -1,39 +1,39 @@
-"""Model registry in the timm style: ``create_model(name, **overrides)``.
+"""Model registry in the timm style: model packages register their variants here.
 
-Each model module registers its variants with a small table of defaults; entry points and tests
-look models up by name and can loop over every registered variant.
+This module imports nothing: ``src.crnn`` and ``src.deeptext`` import it and call :func:`register_model`
+when they are imported. Look models up through ``src.models`` (``create_model``, ``list_models``), which
+imports every model package first; the functions here only see what is registered so far.
 """
 _REGISTRY = {}
 
 
-def register_model(name, builder, **defaults):
-    if name in _REGISTRY:
-        raise ValueError(f"model '{name}' is registered twice")
-    _REGISTRY[name] = (builder, defaults)
+def register_model(name, builder=None, **defaults):
+    """Register ``builder`` (a class or function) under ``name`` with default keyword arguments.
+
+    ``register_model("x", Net, depth=3)`` or, as a decorator, ``@register_model("x", depth=3)``."""
+    def add(target):
+        if name in _REGISTRY:
+            raise ValueError(f"model '{name}' is registered twice")
+        _REGISTRY[name] = (target, defaults)
+        return target
+
+    return add if builder is None else add(builder)
 
 
-def _load_model_modules():
-    # Importing a model package registers its variants.
-    import src.crnn  # noqa: F401
-    import src.deeptext  # noqa: F401
-
-
-def list_models(prefix=""):
-    _load_model_modules()
+def registered_names(prefix=""):
     return sorted(n for n in _REGISTRY if n.startswith(prefix))
 
 
-def model_defaults(name):
-    _load_model_modules()
+def registered_defaults(name):
     if name not in _REGISTRY:
         raise KeyError(f"unknown model '{name}'; registered: {', '.join(sorted(_REGISTRY))}")
     return dict(_REGISTRY[name][1])
 
 
-def create_model(name, **overrides):
-    defaults = model_defaults(name)
+def build_registered(name, **overrides):
+    """A model built from its registered defaults; unknown arguments are an error."""
+    defaults = registered_defaults(name)
     unknown = set(overrides) - set(defaults)
     if unknown:
         raise TypeError(f"model '{name}' has no argument(s) {sorted(unknown)}; it takes {sorted(defaults)}")
-    builder = _REGISTRY[name][0]
-    return builder(**{**defaults, **overrides})
+    return _REGISTRY[name][0](**{**defaults, **overrides})

@@ -10,7 +10,7 @@ from src.crnn.model import CRNNInference
 from src.data.charset import Charset
 from src.data.words import WordDataset, open_word_source
 from src.engine.train_step import TrainStep
-from src.registry import create_model
+from src.models import create_model
 
 MAX_STEPS = 600
 

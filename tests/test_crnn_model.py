@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from src.crnn.model import CRNNInference, sequence_length
-from src.registry import create_model, list_models, model_defaults
+from src.models import create_model, list_models, model_defaults
 
 
 @pytest.mark.parametrize("name", list_models("crnn"))

@@ -12,7 +12,7 @@ from src.data.synth_scenes import SyntheticScenes
 from src.deeptext import DeepTextDetector, DeepTextWithLoss, task
 from src.deeptext.model import feature_size
 from src.engine.train_step import TrainStep
-from src.registry import create_model, list_models, model_defaults
+from src.models import create_model, list_models, model_defaults
 
 TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 

@@ -18,7 +18,7 @@ from src.e2e import OCRPredictor
 from src.e2e.predictor import crop_with_margin
 from src.engine.train_step import TrainStep
 from src.metrics.text import edit_distance, standard_normalize
-from src.registry import create_model
+from src.models import create_model
 
 
 def train_detector(scene, steps):

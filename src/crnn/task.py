@@ -21,11 +21,11 @@ def build_charset(cfg):
 
 
 def build_network(cfg, charset, **overrides):
-    from src.registry import create_model
+    from src.registry import build_registered  # this package registered its variants on import
 
     image = cfg["image"]
-    return create_model(cfg["model"]["name"], num_classes=charset.num_classes,
-                        in_channels=image["channels"], **overrides)
+    return build_registered(cfg["model"]["name"], num_classes=charset.num_classes,
+                            in_channels=image["channels"], **overrides)
 
 
 class ConcatSource(Concat):

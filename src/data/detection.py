@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from src.data.mindrecord_store import read_records as read_mindrecord_records
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".JPG", ".JPEG", ".PNG")
 
 
@@ -165,7 +167,5 @@ def read_detection_dataset(spec):
     if fmt == "cocotext":
         return read_cocotext(images, annotations, spec.get("split", "train"))
     if fmt == "mindrecord":
-        from src.data.mindrecord import read_mindrecord
-
-        return read_mindrecord(annotations), []
+        return [DetectionSample(**record) for record in read_mindrecord_records(annotations)], []
     return read_gt_folder(images, annotations, fmt)

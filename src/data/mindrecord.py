@@ -17,9 +17,7 @@ import yaml
 
 from src.data.convert import progress
 from src.data.detection import DetectionSample, read_detection_dataset
-
-SCHEMA = {"name": {"type": "string"}, "image": {"type": "bytes"}, "boxes": {"type": "float32", "shape": [-1, 4]},
-          "ignore": {"type": "int32", "shape": [-1]}}
+from src.data.mindrecord_store import SCHEMA, read_records
 
 
 def write_mindrecord(samples, output, chunk=64):
@@ -46,20 +44,7 @@ def write_mindrecord(samples, output, chunk=64):
 
 def read_mindrecord(path):
     """[DetectionSample] holding the encoded images; they are decoded when loaded."""
-    from mindspore.mindrecord import FileReader
-
-    if not os.path.isfile(path) or not os.path.isfile(path + ".db"):
-        raise FileNotFoundError(f"{path}: MindRecord file (and its .db index) not found")
-    reader = FileReader(path)
-    samples = []
-    try:
-        for row in reader.get_next():
-            samples.append(DetectionSample(f"{path}:{row['name']}", np.asarray(row["boxes"], np.float32).reshape(-1, 4),
-                                           np.asarray(row["ignore"]).astype(bool).reshape(-1), [],
-                                           encoded=bytes(row["image"])))
-    finally:
-        reader.close()
-    return samples
+    return [DetectionSample(**record) for record in read_records(path)]
 
 
 def convert_for_rank(spec, output, rank=0, timeout=1800, poll=5.0):

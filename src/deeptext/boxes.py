@@ -1,10 +1,12 @@
-"""Box arithmetic in MindSpore ops (graph-friendly, static shapes) with NumPy twins for tests.
+"""Box arithmetic in MindSpore ops (graph-friendly, static shapes); the NumPy twins live in src.geometry.
 
 Boxes are (x1, y1, x2, y2) in pixels; widths are x2 - x1 (continuous coordinates).
 """
 import mindspore.nn as nn
 import mindspore.ops as ops
 import numpy as np
+
+from src.geometry import pairwise_iou as pairwise_iou_np  # noqa: F401  (the NumPy twin, kept under its old name)
 
 
 def pairwise_iou(boxes_a, boxes_b):
@@ -17,15 +19,6 @@ def pairwise_iou(boxes_a, boxes_b):
     area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
     area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     return inter / ops.maximum(area_a + area_b - inter, 1e-6)
-
-
-def pairwise_iou_np(a, b):
-    a, b = np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[None]
-    w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = w * h
-    union = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]) + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - inter
-    return inter / np.maximum(union, 1e-6)
 
 
 class BoxCoder(nn.Cell):

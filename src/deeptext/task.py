@@ -47,10 +47,10 @@ def build_dataset(cfg, spec, num_samples, seed, augment, logger=print):
 
 
 def build_model(cfg):
-    from src.registry import create_model
+    from src.registry import build_registered  # this package registered its variants on import
 
     m = cfg["model"]
-    return create_model(m["name"], image_height=m["image_height"], image_width=m["image_width"])
+    return build_registered(m["name"], image_height=m["image_height"], image_width=m["image_width"])
 
 
 def deeptext_inputs():

@@ -10,35 +10,20 @@
 """
 import numpy as np
 
-from src.deeptext.boxes import pairwise_iou_np
-
-
-def _area(b):
-    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-
-
-def _intersection(a, b):
-    a, b = a[:, None], b[None]
-    w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    return w * h
-
-
-def _as_boxes(boxes):
-    return np.asarray(boxes, np.float64).reshape(-1, 4)
+from src.geometry import as_boxes, box_area, pairwise_intersection, pairwise_iou
 
 
 def match_standard(pred, scores, gt, ignore, iou_threshold=0.5):
     """Returns (matches: list of (pred index, gt index), counted prediction indices, number of cared gts)."""
-    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    pred, gt = as_boxes(pred), as_boxes(gt)
     ignore = np.asarray(ignore, bool).reshape(-1)
     care = np.flatnonzero(~ignore)
-    iou = pairwise_iou_np(pred, gt) if len(pred) and len(gt) else np.zeros((len(pred), len(gt)))
+    iou = pairwise_iou(pred, gt) if len(pred) and len(gt) else np.zeros((len(pred), len(gt)))
     # A prediction mostly inside a do-not-care region is not judged at all.
     dont_care = np.zeros(len(pred), bool)
     if ignore.any() and len(pred):
-        inter = _intersection(pred, gt[ignore])
-        dont_care = ((inter / np.maximum(_area(pred)[:, None], 1e-9)) > 0.5).any(axis=1)
+        inter = pairwise_intersection(pred, gt[ignore])
+        dont_care = ((inter / np.maximum(box_area(pred)[:, None], 1e-9)) > 0.5).any(axis=1)
         dont_care |= (iou[:, ignore] >= iou_threshold).any(axis=1)
     order = np.argsort(-np.asarray(scores, np.float64).reshape(-1), kind="stable")
     taken = np.zeros(len(gt), bool)
@@ -57,20 +42,20 @@ def match_standard(pred, scores, gt, ignore, iou_threshold=0.5):
 
 def deteval_image(pred, gt, ignore, area_recall=0.8, area_precision=0.4, split_penalty=0.8):
     """(recall credit, precision credit, cared gts, counted predictions) for one image."""
-    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    pred, gt = as_boxes(pred), as_boxes(gt)
     ignore = np.asarray(ignore, bool).reshape(-1)
     care_gt = np.flatnonzero(~ignore)
     keep = np.ones(len(pred), bool)
     if ignore.any() and len(pred):
-        inter = _intersection(pred, gt[ignore])
-        keep = ~((inter / np.maximum(_area(pred)[:, None], 1e-9)) > area_precision).any(axis=1)
+        inter = pairwise_intersection(pred, gt[ignore])
+        keep = ~((inter / np.maximum(box_area(pred)[:, None], 1e-9)) > area_precision).any(axis=1)
     pred, gt = pred[keep], gt[care_gt]
     n_gt, n_pred = len(gt), len(pred)
     if n_gt == 0 or n_pred == 0:
         return 0.0, 0.0, n_gt, n_pred
-    inter = _intersection(gt, pred)
-    recall_mat = inter / np.maximum(_area(gt)[:, None], 1e-9)
-    precision_mat = inter / np.maximum(_area(pred)[None], 1e-9)
+    inter = pairwise_intersection(gt, pred)
+    recall_mat = inter / np.maximum(box_area(gt)[:, None], 1e-9)
+    precision_mat = inter / np.maximum(box_area(pred)[None], 1e-9)
     good = (recall_mat >= area_recall) & (precision_mat >= area_precision)
     gt_done, pred_done = np.zeros(n_gt, bool), np.zeros(n_pred, bool)
     recall_credit = precision_credit = 0.0
@@ -113,13 +98,13 @@ def deteval_image(pred, gt, ignore, area_recall=0.8, area_precision=0.4, split_p
 
 def seed_image(pred, scores, gt, ignore, max_predictions=32, iou_threshold=0.5):
     """(correct predictions, predictions, ground-truth words) as the model zoo counts them."""
-    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    pred, gt = as_boxes(pred), as_boxes(gt)
     order = np.argsort(-np.asarray(scores, np.float64).reshape(-1), kind="stable")[:max_predictions]
     pred = pred[order]
     care = gt[~np.asarray(ignore, bool).reshape(-1)]
     if len(pred) == 0 or len(care) == 0:
         return 0, len(pred), len(care)
-    correct = int((pairwise_iou_np(pred, care) >= iou_threshold).any(axis=1).sum())
+    correct = int((pairwise_iou(pred, care) >= iou_threshold).any(axis=1).sum())
     return correct, len(pred), len(care)
 
 

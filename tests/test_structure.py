@@ -1,0 +1,116 @@
+"""Package structure: shared code imports no model package, and no src modules import each other in a circle."""
+import ast
+import glob
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+MODEL_PACKAGES = ("src.crnn", "src.deeptext")
+
+
+def module_name(path):
+    name = os.path.relpath(path, ROOT)[:-len(".py")].replace(os.sep, ".")
+    return name[:-len(".__init__")] if name.endswith(".__init__") else name
+
+
+def src_modules():
+    return {module_name(p): p for p in glob.glob(os.path.join(ROOT, "src", "**", "*.py"), recursive=True)}
+
+
+def imported_modules(path, name, known):
+    """src modules that ``path`` imports anywhere, at module level or inside functions: a lazy import
+    is still a dependency (it is how a circle gets hidden)."""
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read(), path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from src.data import words`
+    return {m for m in found if m in known and m != name}
+
+
+def import_cycles(graph):
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycles_among_src_modules():
+    modules = src_modules()
+    graph = {name: imported_modules(path, name, modules) for name, path in modules.items()}
+    assert len(graph) > 30 and "src.registry" in graph
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_finder_sees_lazy_imports(tmp_path):
+    a = tmp_path / "a.py"
+    a.write_text("def f():\n    from pkg.b import g\n")
+    assert imported_modules(str(a), "pkg.a", {"pkg.a", "pkg.b"}) == {"pkg.b"}
+    assert import_cycles({"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}, "pkg.c": {"pkg.a"}}) == [["pkg.a", "pkg.b"]]
+
+
+def run_fresh(code):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_data_and_metrics_import_no_model_package():
+    shared = sorted(name for name in src_modules()
+                    if name.startswith(("src.data", "src.metrics", "src.geometry")))
+    assert "src.metrics.detection" in shared and "src.data.mindrecord" in shared
+    loaded = run_fresh(f"import importlib, json, sys\n"
+                       f"for name in {shared!r}:\n"
+                       f"    importlib.import_module(name)\n"
+                       f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({MODEL_PACKAGES!r}))))")
+    assert loaded == []
+
+
+def test_models_register_themselves_and_load_on_first_use():
+    result = run_fresh(
+        "import json, sys\n"
+        "import src.registry, src.models\n"
+        "before = [m for m in sys.modules if m in ('src.crnn', 'src.deeptext')]\n"
+        "@src.registry.register_model('structure_test_net', width=2)\n"
+        "def net(width):\n"
+        "    return ('net', width)\n"
+        "names = src.models.list_models()\n"
+        "print(json.dumps({'before': before, 'names': names, 'built': src.models.create_model('structure_test_net', "
+        "width=3)}))")
+    assert result["before"] == []  # importing the registry (or src.models) loads no model package
+    assert {"crnn_vgg_tiny", "deeptext_tiny", "structure_test_net"} <= set(result["names"])
+    assert result["built"] == ["net", 3]
