@@ -3,6 +3,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
+# The interpreter to run; set PYTHON=/path/to/venv/bin/python to use a virtualenv that is not activated.
+PYTHON="${PYTHON:-python}"
 
 die() {
     echo "error: $*" >&2

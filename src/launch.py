@@ -99,14 +99,45 @@ def plan_ascend(rank_table, script_args, server_id=None, bind_cores=False, cores
     return plans
 
 
+# msrun's console script only wraps this module; running it with this interpreter needs no `msrun` on PATH.
+MSRUN = [sys.executable, "-m", "mindspore.parallel.cluster.run"]
+
+
 def plan_msrun(script_args, workers, nodes=1, node_rank=0, master_addr="127.0.0.1", master_port=8118,
                log_dir="logs", device_target="CPU", bind_cores=False):
-    command = ["msrun", f"--worker_num={workers * nodes}", f"--local_worker_num={workers}",
+    command = MSRUN + [f"--worker_num={workers * nodes}", f"--local_worker_num={workers}",
                f"--master_addr={master_addr}", f"--master_port={master_port}", f"--node_rank={node_rank}",
                f"--log_dir={log_dir}", "--join=True"]
     if bind_cores:
         command.append("--bind_core=True")
     return command + list(script_args) + ["--device_target", device_target, "--distributed", "true"]
+
+
+def msrun_environment(shim_dir, environ=None):
+    """``environ`` (default: this process's) with this interpreter first on PATH.
+
+    msrun starts the scheduler and every worker as a bare ``python SCRIPT ...`` looked up on PATH, so in a
+    virtualenv that is not activated they would run another Python (or none). When this interpreter's folder
+    has no ``python`` that is this interpreter (e.g. only ``python3``), a ``python`` script that runs it is
+    written into ``shim_dir`` (a script, not a link: a venv's Python finds its pyvenv.cfg by the path it runs as)."""
+    environ = dict(os.environ if environ is None else environ)
+    folder = os.path.dirname(sys.executable)
+    if not _same_file(os.path.join(folder, "python"), sys.executable):
+        folder = os.path.abspath(shim_dir)
+        os.makedirs(folder, exist_ok=True)
+        shim = os.path.join(folder, "python")
+        with open(shim, "w") as handle:
+            handle.write(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+        os.chmod(shim, 0o755)
+    environ["PATH"] = folder + (os.pathsep + environ["PATH"] if environ.get("PATH") else "")
+    return environ
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def describe(plans):
@@ -174,7 +205,7 @@ def main(argv=None):
         if args.dry_run:
             print(" ".join(shlex.quote(c) for c in command))
             return 0
-        return subprocess.call(command, cwd=ROOT)
+        return subprocess.call(command, cwd=ROOT, env=msrun_environment(os.path.join(ROOT, args.log_dir, "python")))
     except RankTableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,9 @@ import glob
 import json
 import os
 import re
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.launch import RankTableError, load_rank_table, main as launch_main, plan_ascend
+from src.launch import RankTableError, load_rank_table, main as launch_main, msrun_environment, plan_ascend, plan_msrun
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from make_rank_table import make_rank_table  # noqa: E402
@@ -84,13 +86,73 @@ def test_seed_script_dry_run_names_every_rank(tmp_path):
     assert out.returncode == 2 and "dataset not found" in out.stderr
 
 
+def path_without_msrun():
+    """This process's PATH without the folders that hold ``msrun`` (the venv's bin, pyenv shims): what a
+    virtualenv that is not activated sees."""
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not os.path.exists(os.path.join(d, "msrun")) and os.path.dirname(sys.executable) != d]
+    path = os.pathsep.join(kept + ["/usr/bin", "/bin"])
+    assert shutil.which("msrun", path=path) is None
+    return path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
+def test_msrun_command_uses_this_interpreter(capsys):
+    command = plan_msrun(["train.py", "--model", "crnn"], workers=2)
+    assert command[:3] == [sys.executable, "-m", "mindspore.parallel.cluster.run"]
+    assert launch_main(["msrun", "--workers", "2", "--dry_run", "--", "train.py", "--model", "crnn"]) == 0
+    assert capsys.readouterr().out.startswith(f"{shlex.quote(sys.executable)} -m mindspore.parallel.cluster.run ")
+
+
+def test_msrun_runs_without_msrun_or_python_on_path(tmp_path):
+    # msrun starts every worker as a bare `python SCRIPT`: the launcher must make that this interpreter.
+    script = tmp_path / "hello.py"
+    script.write_text("import os, sys\nprint('worker', os.environ.get('MS_ROLE'), os.path.realpath(sys.executable))\n")
+    logs = tmp_path / "logs"
+    out = subprocess.run([sys.executable, "-m", "src.launch", "msrun", "--workers", "1", "--master_port", free_port(),
+                          "--log_dir", str(logs), "--", str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=ROOT, env={**os.environ, "PATH": path_without_msrun()})
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    assert f"worker MS_WORKER {os.path.realpath(sys.executable)}" in (logs / "worker_0.log").read_text()
+
+
+def test_msrun_environment_writes_a_python_shim_when_needed(tmp_path, monkeypatch):
+    # An interpreter whose folder has no `python` (only python3): workers still get this interpreter.
+    (tmp_path / "bin").mkdir()
+    os.symlink(sys.executable, tmp_path / "bin" / "python3")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
+    env = msrun_environment(str(tmp_path / "shim"), {"PATH": "/usr/bin:/bin"})
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "shim")
+    out = subprocess.run(["python", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == str(tuple(sys.version_info[:2]))
+    monkeypatch.undo()
+    env = msrun_environment(str(tmp_path / "unused"), {"PATH": "/usr/bin"})
+    assert env["PATH"] == os.path.dirname(sys.executable) + os.pathsep + "/usr/bin"
+    assert not (tmp_path / "unused").exists()
+
+
+def test_msrun_script_takes_the_interpreter_from_python(tmp_path):
+    out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "run_distribute_train_msrun.sh"), "crnn", "2", "CPU"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PATH": path_without_msrun(), "PYTHON": sys.executable, "DRY_RUN": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith(f"{shlex.quote(sys.executable)} -m mindspore.parallel.cluster.run --worker_num=2 ")
+    assert "train.py --model crnn --output_dir runs/crnn_msrun" in out.stdout
+
+
 def read_losses(log_path):
     text = open(log_path).read()
     return {int(g): float(v) for g, v in re.findall(r"global (\d+) (?:loss|rpn_loss [\d.]+ .*?total_loss) ([\d.]+)", text)}
 
 
-def run(command, cwd):
-    out = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=cwd)
+def run(command, cwd, env=None):
+    out = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=cwd, env=env)
     assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
     return out
 
@@ -116,11 +178,11 @@ def test_two_worker_msrun_matches_one_worker(tmp_path, model, batch, tolerance, 
               "--warmup_steps", "0", "--workers", "0", *extra]
     run([sys.executable, os.path.join(ROOT, "train.py"), "--model", model, *common, "--train.batch_size", str(2 * batch),
          "--output_dir", str(tmp_path / "one")], tmp_path)
-    port = str(20000 + os.getpid() % 20000)
-    run(["msrun", "--worker_num=2", "--local_worker_num=2", f"--master_port={port}", "--join=True",
-         f"--log_dir={tmp_path / 'msrun_logs'}", os.path.join(ROOT, "train.py"), "--model", model, *common,
-         "--train.batch_size", str(batch), "--distributed", "true", "--save_all_ranks", "true",
-         "--output_dir", str(tmp_path / "two")], tmp_path)
+    # The launcher's own command, in the environment of a virtualenv that is not activated.
+    command = plan_msrun([os.path.join(ROOT, "train.py"), "--model", model, *common, "--train.batch_size", str(batch),
+                          "--save_all_ranks", "true", "--output_dir", str(tmp_path / "two")],
+                         workers=2, master_port=free_port(), log_dir=str(tmp_path / "msrun_logs"))
+    run(command, tmp_path, env=msrun_environment(str(tmp_path / "shim"), {**os.environ, "PATH": path_without_msrun()}))
     name = f"{model}-step{steps:08d}.ckpt"
     rank0 = ckpt_params(str(tmp_path / "two" / "checkpoints" / name))
     rank1 = ckpt_params(str(tmp_path / "two" / "rank_1" / "checkpoints" / name))
