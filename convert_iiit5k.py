@@ -4,12 +4,15 @@
 
 Accepts both annotation files: testdata.mat/traindata.mat (fields ImgName, GroundTruth, smallLexi,
 mediumLexi; the lexicon chosen by --lexicon is kept with each word) and testCharBound.mat/
-trainCharBound.mat (fields ImgName, chars, charBB; no lexicon).
+trainCharBound.mat (fields ImgName, chars, charBB; no lexicon). MATLAB v7.3 (HDF5) files are refused
+with a hint: re-save them as v7 (MATLAB ``save(f, '-struct', s, '-v7')`` or Octave ``save -v7``).
+Image names must stay inside --root and be decodable images; other entries are skipped and counted.
 """
 import os
 
-from src.data.convert import (ConversionError, RecognitionWriter, Summary, converter_parser, progress,
-                              run_converter)
+from src.data.convert import (OUTSIDE_ROOT, ConversionError, RecognitionWriter, Summary, check_root,
+                              converter_parser, inside_root, progress, read_image_bytes, run_converter,
+                              write_sample)
 
 LEXICON_FIELDS = {"small": "smallLexi", "medium": "mediumLexi", "none": None}
 
@@ -35,6 +38,10 @@ def load_annotations(mat_path):
         raise ConversionError(f"{mat_path}: file not found")
     try:
         mat = scipy.io.loadmat(mat_path)
+    except NotImplementedError:  # scipy's answer to an HDF5-based v7.3 file
+        raise ConversionError(f"{mat_path}: MATLAB v7.3 (HDF5) file, which scipy cannot read; re-save it as v7 "
+                              f"(MATLAB: save('{os.path.basename(mat_path)}', '-v7'); Octave: save -v7) "
+                              f"and convert again") from None
     except (ValueError, OSError, TypeError, scipy.io.matlab.MatReadError) as exc:
         raise ConversionError(f"{mat_path}: not a readable MATLAB file ({exc})") from None
     keys = [k for k in mat if not k.startswith("__")]
@@ -49,27 +56,29 @@ def load_annotations(mat_path):
     return table.flatten(), label_field, fields
 
 
-def convert(root, mat_path, output, fmt="lmdb", lexicon="small"):
+def convert(root, mat_path, output, fmt="lmdb", lexicon="small", overwrite=False):
+    check_root(root)
     entries, label_field, fields = load_annotations(mat_path)
     lexicon_field = LEXICON_FIELDS[lexicon]
     if lexicon_field and lexicon_field not in fields:
         lexicon_field = None  # CharBound files carry no lexicons
     summary = Summary(os.path.basename(mat_path))
-    with RecognitionWriter(output, fmt) as writer:
+    with RecognitionWriter(output, fmt, overwrite, protect=(root, mat_path)) as writer:
         for entry in progress(entries, desc="iiit5k"):
             name, label = _text(entry["ImgName"]), _text(entry[label_field])
-            path = os.path.join(root, name)
+            path = inside_root(root, name)
+            if path is None:
+                summary.skip(OUTSIDE_ROOT, name)
+                continue
             if not os.path.isfile(path):
                 summary.skip("image missing", name)
                 continue
-            if not label:
-                summary.skip("empty label", name)
+            data = read_image_bytes(path)
+            if data is None:
+                summary.skip("not a decodable image", name)
                 continue
-            with open(path, "rb") as handle:
-                data = handle.read()
             words = _words(entry[lexicon_field]) if lexicon_field else None
-            writer.add(data, label, words, ext=os.path.splitext(name)[1] or ".png")
-            summary.written += 1
+            write_sample(writer, summary, data, label, words, ext=os.path.splitext(name)[1] or ".png", where=name)
     return summary
 
 
@@ -79,7 +88,7 @@ def main():
     parser.add_argument("--mat", required=True, help="testdata.mat, traindata.mat, testCharBound.mat, ...")
     parser.add_argument("--lexicon", default="small", choices=sorted(LEXICON_FIELDS))
     args = parser.parse_args()
-    print(convert(args.root, args.mat, args.output, args.format, args.lexicon).text())
+    print(convert(args.root, args.mat, args.output, args.format, args.lexicon, args.overwrite).text())
 
 
 if __name__ == "__main__":

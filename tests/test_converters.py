@@ -14,6 +14,12 @@ from src.data.convert import ConversionError
 from src.data.words import open_word_source
 
 
+def png_bytes(value=128, size=(20, 60)):
+    import cv2
+
+    return cv2.imencode(".png", np.full(size + (3,), value, np.uint8))[1].tobytes()
+
+
 def read_all(path):
     source = open_word_source(str(path))
     return [source.label(i) for i in range(len(source))], source
@@ -112,7 +118,7 @@ def test_ic03_clamps_boxes_outside_the_image(tmp_path):
 
 def test_ic13_quotes_and_commas_inside_labels(tmp_path):
     for name in ("word_1.png", "word_2.png", "word_3.png", "word_4.png"):
-        (tmp_path / name).write_bytes(b"\x89PNG")
+        (tmp_path / name).write_bytes(png_bytes())
     (tmp_path / "gt.txt").write_bytes(b'word_1.png, "Tiredness"\r\nword_2.png, "say ""hi"", ok"\r\n'
                                       b'word_3.png, "A"\r\nword_4.png, "a,b"\r\n')
     entries = convert_ic13.parse_gt(str(tmp_path / "gt.txt"))
@@ -131,3 +137,204 @@ def test_ic13_fixture(tmp_path):
                                    word_filter="none")
     labels, _ = read_all(tmp_path / "o")
     assert summary.written == 20 and labels[:2] == ["Tiredness", "kills"]
+
+
+# --- issue 9: outputs are never mixed, annotation files cannot reach outside the dataset -----------
+
+def write_ic13(root, words):
+    """An IC13-style folder: decodable crops and a gt.txt naming them."""
+    root.mkdir(exist_ok=True)
+    for name, _ in words:
+        (root / name).write_bytes(png_bytes())
+    (root / "gt.txt").write_text("".join(f'{name}, "{label}"\r\n' for name, label in words))
+    return str(root), str(root / "gt.txt")
+
+
+@pytest.mark.parametrize("fmt", ["lmdb", "folder"])
+def test_non_empty_output_is_refused_without_overwrite(tmp_path, fmt):
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "HELLO")])
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("mine")
+    with pytest.raises(ConversionError, match=r"user: --output exists and is not empty; pass --overwrite"):
+        convert_ic13.convert(root, gt, str(user), fmt, "none")
+    assert sorted(os.listdir(user)) == ["notes.txt"]  # no data.mdb, no images/
+    assert sorted(os.listdir(tmp_path)) == ["ic13", "user"]  # no temporary folder left behind
+
+
+def test_overwrite_replaces_the_whole_output(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "1_1.png"), np.full((30, 80, 3), 128, np.uint8))
+    cv2.imwrite(str(tmp_path / "1_2.png"), np.full((30, 80, 3), 99, np.uint8))
+    entry = np.empty((1, 2), dtype=[("ImgName", "O"), ("GroundTruth", "O"), ("smallLexi", "O"), ("mediumLexi", "O")])
+    lexicon = np.array([np.array(["WORD"]), np.array(["OTHER"])], dtype=object).reshape(1, 2)
+    entry[0, 0] = (np.array(["1_1.png"]), np.array(["WORD"]), lexicon, lexicon)
+    entry[0, 1] = (np.array(["1_2.png"]), np.array(["OTHER"]), lexicon, lexicon)
+    scipy.io.savemat(str(tmp_path / "testdata.mat"), {"testdata": entry})
+    out = tmp_path / "out"
+    convert_iiit5k.convert(str(tmp_path), str(tmp_path / "testdata.mat"), str(out))
+    labels, source = read_all(out)  # read once: the reader's cached environment must not go stale
+    assert labels == ["WORD", "OTHER"] and source.lexicon(1) == ["WORD", "OTHER"]
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "NEW")])
+    convert_ic13.convert(root, gt, str(out), "lmdb", "none", overwrite=True)
+    labels, source = read_all(out)
+    assert labels == ["NEW"] and source.lexicon(0) is None  # no old record or lexicon survives
+    # A folder dataset: the old images go too.
+    convert_ic13.convert(root, gt, str(tmp_path / "f"), "folder", "none")
+    (tmp_path / "f" / "images" / "stray.jpg").write_bytes(png_bytes())
+    convert_ic13.convert(root, gt, str(tmp_path / "f"), "folder", "none", overwrite=True)
+    assert os.listdir(tmp_path / "f" / "images") == ["000000001.png"]
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # temporary folders are gone
+
+
+def test_interrupted_overwrite_leaves_the_old_output(tmp_path, monkeypatch):
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "ONE"), ("w2.png", "TWO")])
+    convert_ic13.convert(root, gt, str(tmp_path / "out"), "lmdb", "none")
+    reads = []
+
+    def interrupted(path):
+        reads.append(path)
+        if len(reads) == 2:
+            raise KeyboardInterrupt
+        return png_bytes()
+
+    monkeypatch.setattr(convert_ic13, "read_image_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        convert_ic13.convert(root, gt, str(tmp_path / "out"), "lmdb", "none", overwrite=True)
+    assert read_all(tmp_path / "out")[0] == ["ONE", "TWO"]
+    assert sorted(os.listdir(tmp_path)) == ["ic13", "out"]
+
+
+def test_output_containing_the_input_is_refused_even_with_overwrite(tmp_path):
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "HELLO")])
+    with pytest.raises(ConversionError, match="contains the input"):
+        convert_ic13.convert(root, gt, str(tmp_path), "lmdb", "none", overwrite=True)
+    assert os.path.isfile(gt)
+
+
+def test_annotation_paths_outside_the_root_and_non_images_are_skipped(tmp_path):
+    (tmp_path / "secret.png").write_bytes(png_bytes(7))  # a decodable image, but outside the root
+    root = tmp_path / "ic13"
+    root.mkdir()
+    (root / "good.png").write_bytes(png_bytes())
+    (root / "notes.png").write_text("not an image")
+    os.symlink(tmp_path / "secret.png", root / "link.png")
+    (root / "gt.txt").write_text('/etc/passwd, "passwd"\r\n../secret.png, "dotdot"\r\nlink.png, "link"\r\n'
+                                 'notes.png, "notes"\r\ngood.png, "good"\r\n')
+    summary = convert_ic13.convert(str(root), str(root / "gt.txt"), str(tmp_path / "out"), "lmdb", "none")
+    assert summary.written == 1 and read_all(tmp_path / "out")[0] == ["good"]
+    assert summary.skipped == {"path outside --root": 3, "not a decodable image": 1}
+    assert "skipped 3: path outside --root" in summary.text()
+
+
+def test_xml_and_mat_paths_outside_the_root_are_skipped(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "scene.jpg"), np.full((50, 100, 3), 200, np.uint8))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "words.xml").write_text(
+        "<tagset><image><imageName>../scene.jpg</imageName><lex>WORD</lex><taggedRectangles>"
+        '<taggedRectangle x="1" y="1" width="40" height="20"><tag>WORD</tag></taggedRectangle>'
+        "</taggedRectangles></image></tagset>")
+    s_svt = convert_svt.convert(str(root), str(root / "words.xml"), str(tmp_path / "svt"))
+    s_ic03 = convert_ic03.convert(str(root), str(root / "words.xml"), str(tmp_path / "ic03"), "lmdb", "none")
+    entry = np.empty((1, 1), dtype=[("ImgName", "O"), ("chars", "O")])
+    entry[0, 0] = (np.array([str(tmp_path / "scene.jpg")]), np.array(["WORD"]))
+    scipy.io.savemat(str(root / "testCharBound.mat"), {"testCharBound": entry})
+    s_iiit = convert_iiit5k.convert(str(root), str(root / "testCharBound.mat"), str(tmp_path / "iiit"))
+    for summary in (s_svt, s_ic03, s_iiit):
+        assert summary.written == 0 and summary.skipped == {"path outside --root": 1}
+
+
+def test_control_characters_in_labels_are_never_written(tmp_path):
+    import cv2
+
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((30, 80, 3), 128, np.uint8))
+    entry = np.empty((1, 3), dtype=[("ImgName", "O"), ("chars", "O")])
+    entry[0, 0] = (np.array(["a.png"]), np.array(["AB\rCD"]))
+    entry[0, 1] = (np.array(["b.png"]), np.array(["TAB\tBED"]))
+    entry[0, 2] = (np.array(["c.png"]), np.array(["WORD"]))
+    scipy.io.savemat(str(tmp_path / "testCharBound.mat"), {"testCharBound": entry})
+    summary = convert_iiit5k.convert(str(tmp_path), str(tmp_path / "testCharBound.mat"), str(tmp_path / "o"),
+                                     "folder")
+    assert summary.written == 1 and summary.skipped["label contains a control character (line break, tab, ...)"] == 2
+    assert read_all(tmp_path / "o")[0] == ["WORD"]
+    # Any other caller of the writer is refused too, rather than splitting a record.
+    from src.data.convert import RecognitionWriter
+
+    with pytest.raises(ConversionError, match="control character"):
+        with RecognitionWriter(str(tmp_path / "w"), "folder") as writer:
+            writer.add(png_bytes(), "a\nb")
+    assert not os.path.exists(tmp_path / "w")
+
+
+def test_empty_labels_are_counted_as_empty(tmp_path):
+    (tmp_path / "img").mkdir()
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "img" / "s.jpg"), np.full((50, 100, 3), 200, np.uint8))
+    (tmp_path / "test.xml").write_text(
+        "<tagset><image><imageName>img/s.jpg</imageName><taggedRectangles>"
+        '<taggedRectangle x="1" y="1" width="40" height="20"><tag> </tag></taggedRectangle>'
+        '<taggedRectangle x="1" y="1" width="40" height="20"><tag>OK</tag></taggedRectangle>'
+        "</taggedRectangles></image></tagset>")
+    summary = convert_svt.convert(str(tmp_path), str(tmp_path / "test.xml"), str(tmp_path / "o"))
+    assert summary.written == 1 and summary.skipped == {"empty label": 1}
+
+
+def test_missing_root_or_annotation_is_an_error_not_an_empty_dataset(tmp_path):
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "HELLO")])
+    with pytest.raises(ConversionError, match=r"nowhere: --root folder not found"):
+        convert_ic13.convert(str(tmp_path / "nowhere"), gt, str(tmp_path / "out"))
+    with pytest.raises(ConversionError, match=r"nowhere: --root folder not found"):
+        convert_svt.convert(str(tmp_path / "nowhere"), gt, str(tmp_path / "out"))
+    assert not os.path.exists(tmp_path / "out")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--root", "{tmp}/nowhere", "--gt", "{root}/gt.txt"], "nowhere: --root folder not found"),
+    (["--root", "{root}", "--gt", "{tmp}/missing.txt"], "missing.txt: file not found"),
+    (["--root", "{root}", "--gt", "{root}/gt.txt", "--output", "{tmp}/user"], "user: --output exists and is not empty"),
+])
+def test_converter_cli_errors_are_one_line_with_exit_code(tmp_path, args, message):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    root, _ = write_ic13(tmp_path / "ic13", [("w1.png", "HELLO")])
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "notes.txt").write_text("mine")
+    argv = [a.format(tmp=tmp_path, root=root) for a in args]
+    if "--output" not in argv:
+        argv += ["--output", str(tmp_path / "out")]
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "convert_ic13.py"), *argv],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_xml_bomb_and_v73_mat_are_one_line_errors(tmp_path):
+    import struct
+
+    bomb = ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+            "<tagset><image><imageName>&b;</imageName></image></tagset>")
+    (tmp_path / "words.xml").write_text(bomb)
+    with pytest.raises(ConversionError, match=r"words.xml: refused, the XML declares entities"):
+        convert_ic03.convert(str(tmp_path), str(tmp_path / "words.xml"), str(tmp_path / "out"))
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116) + bytes(8)
+    (tmp_path / "v73.mat").write_bytes(header + struct.pack("<H", 0x0200) + b"IM" + bytes(512))
+    with pytest.raises(ConversionError, match=r"v73.mat: MATLAB v7.3 \(HDF5\) file.*re-save it as v7"):
+        convert_iiit5k.convert(str(tmp_path), str(tmp_path / "v73.mat"), str(tmp_path / "out"))
+
+
+def test_ic13_lines_that_are_not_utf8_are_skipped_and_named(tmp_path):
+    root, gt = write_ic13(tmp_path / "ic13", [("w1.png", "HELLO"), ("w2.png", "WORLD")])
+    (tmp_path / "ic13" / "gt.txt").write_bytes(b'w1.png, "HELLO"\r\nw2.png, "CAF\xc9"\r\n')
+    summary = convert_ic13.convert(root, gt, str(tmp_path / "out"), "lmdb", "none")
+    assert summary.written == 1 and summary.skipped == {"line is not UTF-8": 1}
+    assert summary.examples["line is not UTF-8"].endswith("gt.txt:2")

@@ -154,3 +154,102 @@ def test_real_development_set_reads_860_words():
     dataset = WordDataset(open_word_source(f"{SHARED}/dev/ic03_860/gt.tsv"), Charset(), 32, 100, 3)
     assert len(dataset) == 860 and not dataset.dropped
     assert dataset.load(0)[1] == "311"
+
+
+# --- issue 9: bad records are named and counted; evaluation never scores a sample twice ------------
+
+def put_raw(path, key, value):
+    import lmdb
+
+    env = lmdb.open(str(path))
+    with env.begin(write=True) as txn:
+        txn.put(key, value)
+    env.close()
+
+
+def test_lmdb_num_samples_beyond_its_records_is_refused_at_open(tmp_path):
+    path = make_lmdb(tmp_path / "db", [(png(10), "a"), (png(20), "b")])
+    put_raw(path, b"num-samples", b"5")
+    with pytest.raises(ValueError, match=r"db: LMDB says num-samples 5 but record 000000005 .* is missing"):
+        WordDataset(LmdbWords(path), Charset(), 32, 100, 3)
+
+
+def test_lmdb_labels_that_are_not_utf8_are_skipped_and_named(tmp_path):
+    path = make_lmdb(tmp_path / "db", [(png(10), "a"), (png(20), "b"), (png(30), "c")])
+    put_raw(path, b"label-000000002", b"caf\xe9")
+    dataset = WordDataset(LmdbWords(path), Charset(), 32, 100, 3)
+    assert [dataset.label(k) for k in range(len(dataset))] == ["a", "c"]
+    assert "1 skipped (label is not UTF-8; first: " in dataset.summary()
+    assert "db[label-000000002]" in dataset.summary()
+
+
+def test_labels_tsv_lines_that_are_not_utf8_or_leave_the_folder_are_skipped(tmp_path):
+    (tmp_path / "secret.png").write_bytes(png(5))
+    root = tmp_path / "set"
+    root.mkdir()
+    (root / "a.png").write_bytes(png(200))
+    __import__("os").symlink(tmp_path / "secret.png", root / "link.png")
+    (root / "labels.tsv").write_bytes(b"a.png\tgood\nb.png\tcaf\xe9\n../secret.png\tup\n/etc/passwd\troot\n"
+                                      b"link.png\tlink\n")
+    source = open_word_source(str(root))
+    assert source.labels() == ["good"]
+    dataset = WordDataset(source, Charset(), 32, 100, 3)
+    summary = dataset.summary()
+    assert "1 skipped (line is not UTF-8; first: " in summary and "labels.tsv:2" in summary
+    assert "3 skipped (image path outside the dataset folder; first: " in summary and "labels.tsv:3" in summary
+
+
+def test_a_carriage_return_inside_a_tsv_label_does_not_split_the_record(tmp_path):
+    (tmp_path / "a.png").write_bytes(png(200))
+    (tmp_path / "labels.tsv").write_bytes(b"a.png\tA\rB\na.png\tok\r\n")
+    assert FolderWords(str(tmp_path)).labels() == ["A\rB", "ok"]
+
+
+def test_an_empty_label_is_reported_as_empty(tmp_path):
+    path = make_lmdb(tmp_path / "db", [(png(10), ""), (png(20), "b")])
+    dataset = WordDataset(LmdbWords(path), Charset(), 32, 100, 3)
+    assert len(dataset) == 1 and dataset.dropped["empty"] == 1
+    assert "1 dropped for an empty label" in dataset.summary() and "outside the alphabet" not in dataset.summary()
+
+
+def test_training_replaces_a_wholly_unreadable_batch_and_fails_on_unreadable_data(tmp_path):
+    from src.data.loader import UnreadableData
+
+    path = make_lmdb(tmp_path / "db", [(b"bad", "a"), (b"bad", "b"), (png(30), "c"), (png(40), "d")])
+    dataset = WordDataset(LmdbWords(path), Charset(), 32, 100, 3)
+    batches = list(BatchLoader(dataset, 2, shuffle=False, workers=0).epoch(0))
+    assert [b[1] for b in batches] == [["c", "c"], ["c", "d"]]  # the next readable sample stands in
+    broken = make_lmdb(tmp_path / "broken", [(b"bad", "a")] * 4)
+    loader = BatchLoader(WordDataset(LmdbWords(broken), Charset(), 32, 100, 3), 2, workers=0)
+    with pytest.raises(UnreadableData, match=r"broken: 4 consecutive images are unreadable \(first: .*broken\["):
+        list(loader.epoch(0))
+    assert isinstance(UnreadableData("x"), ValueError)  # the scripts print it as one line
+
+
+class _LexiconReader:
+    """Stands in for the CRNN: answers each sample's first lexicon word and records its batches."""
+
+    def __init__(self):
+        self.batches = []
+
+    def recognize(self, images, lexicons=None):
+        self.batches.append((len(images), lexicons))
+        return [{"text": (lexicons[k] or [""])[0] if lexicons else ""} for k in range(len(images))]
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, workers):
+    from src.crnn.task import evaluate_dataset
+
+    samples = [(png(10), "one"), (b"bad", "two"), (png(30), "three"), (png(40), "four"), (b"bad", "five"),
+               (b"bad", "six"), (png(50), "seven")]
+    with LmdbWriter(str(tmp_path / "db")) as writer:
+        for data, label in samples:
+            writer.add(data, label, [label, "other"])
+    dataset = WordDataset(LmdbWords(str(tmp_path / "db")), Charset(), 32, 100, 3)
+    reader = _LexiconReader()
+    metrics, predictions = evaluate_dataset(reader, dataset, batch_size=2, workers=workers)
+    assert [p["label"] for p in predictions] == ["one", "three", "four", "seven"]
+    assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 3
+    assert metrics["word_accuracy"] == 1.0  # every sample met its own lexicon
+    assert all(size == 2 for size, _ in reader.batches)  # static batch shape, padding not scored

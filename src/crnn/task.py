@@ -110,25 +110,28 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
 
 
 def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True):
-    """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions)."""
-    loader = BatchLoader(dataset, batch_size, shuffle=False, drop_last=False, workers=workers)
+    """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
+
+    Unreadable images are left out, never replaced by other samples: they count in no metric and
+    are reported as ``skipped_unreadable``. Lexicons are looked up by each sample's dataset index,
+    so a skipped image cannot shift them onto other samples."""
+    loader = BatchLoader(dataset, batch_size, shuffle=False, drop_last=False, workers=workers, refill=False)
     metrics = RecognitionMetrics()
     predictions = []
-    position = 0
-    for images, labels, count in loader.epoch(0):
-        indices = range(position, position + count)
-        lexicons = None
-        if use_lexicon:
-            lexicons = [dataset.lexicon(k) for k in indices] + [None] * (len(images) - count)
-            lexicons = lexicons if any(lexicons) else None
-        results = recognizer.recognize(images, lexicons)[:count]
-        texts = [r["text"] for r in results]
-        lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
-        metrics.update(texts, labels[:count], lexicon_texts)
-        for r, label in zip(results, labels[:count]):
-            predictions.append({"label": label, **r})
-        position += count
-    loader.close()
+    try:
+        for images, labels, count, indices in loader.epoch_with_indices(0):
+            lexicons = None
+            if use_lexicon:
+                lexicons = [dataset.lexicon(k) for k in indices] + [None] * (len(images) - count)
+                lexicons = lexicons if any(lexicons) else None
+            results = recognizer.recognize(images, lexicons)[:count]
+            texts = [r["text"] for r in results]
+            lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
+            metrics.update(texts, labels[:count], lexicon_texts)
+            for r, label in zip(results, labels[:count]):
+                predictions.append({"label": label, **r})
+    finally:
+        loader.close()
     result = metrics.result()
     if loader.corrupt:
         result["skipped_unreadable"] = len(loader.corrupt)

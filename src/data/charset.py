@@ -31,9 +31,11 @@ class Charset:
         return label.lower() if self.case_fold else label
 
     def check(self, label):
-        """Return (normalised label, problem) where problem is None, 'charset' or 'length'."""
+        """Return (normalised label, problem) where problem is None, 'empty', 'charset' or 'length'."""
         label = self.normalize(label)
-        if not label or any(c not in self.index for c in label):
+        if not label:  # reported as an empty label, not as "characters outside the alphabet ('')"
+            return label, "empty"
+        if any(c not in self.index for c in label):
             return label, "charset"
         if len(label) > self.max_length:
             return label, "length"

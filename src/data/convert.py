@@ -3,12 +3,16 @@ safe XML parsing, box clamping and cropping, and a summary of what was written o
 import argparse
 import collections
 import os
+import shutil
 import sys
+import tempfile
+import unicodedata
 
 import cv2
 import numpy as np
 
 from src.data.lmdb_store import LmdbWriter
+from src.data.paths import inside_root  # noqa: F401 (re-exported for the converters)
 
 
 class ConversionError(ValueError):
@@ -18,6 +22,7 @@ class ConversionError(ValueError):
 def parse_xml(path):
     """Parse an untrusted XML file with defusedxml; one clear error for missing or malformed files."""
     import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
     from xml.etree.ElementTree import ParseError
 
     if not os.path.isfile(path):
@@ -26,6 +31,9 @@ def parse_xml(path):
         return SafeET.parse(path).getroot()
     except ParseError as exc:
         raise ConversionError(f"{path}: malformed XML ({exc})") from None
+    except DefusedXmlException as exc:  # entity declarations (XML bombs), external references
+        raise ConversionError(f"{path}: refused, the XML declares entities or external references "
+                              f"(possible XML bomb: {exc!r})") from None
 
 
 def xml_images(xml_path, what):
@@ -65,6 +73,45 @@ def read_image(path):
     return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
 
 
+def read_image_bytes(path):
+    """The file's bytes when it is a decodable image, else None (never copy arbitrary files into a dataset)."""
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not data or cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
+        return None
+    return data
+
+
+def check_root(root):
+    """The dataset folder must exist: a typo must not turn into an empty dataset."""
+    if not os.path.isdir(root):
+        raise ConversionError(f"{root}: --root folder not found")
+    return root
+
+
+OUTSIDE_ROOT = "path outside --root"
+
+
+def label_problem(label):
+    """Why a label cannot be stored, or None. Control characters (\\r \\n \\t ...) would split a
+    labels.tsv record when read back, so such samples are dropped rather than silently rewritten."""
+    if not label:
+        return "empty label"
+    if any(unicodedata.category(c) == "Cc" for c in label):
+        return "label contains a control character (line break, tab, ...)"
+    return None
+
+
+def clean_lexicon(lexicon):
+    """Lexicon words that survive the comma-joined storage (no commas, no control characters)."""
+    if not lexicon:
+        return None
+    words = [w for w in lexicon if w and "," not in w and label_problem(w) is None]
+    return words or None
+
+
 def encode_jpeg(bgr, quality=95):
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -73,36 +120,51 @@ def encode_jpeg(bgr, quality=95):
 
 
 class RecognitionWriter:
-    """Writes word images to an LMDB (default) or a folder with labels.tsv."""
+    """Writes word images to an LMDB (default) or a folder with labels.tsv.
 
-    def __init__(self, output, fmt="lmdb"):
+    The dataset is built in a temporary folder beside ``output`` and moved into place by
+    :meth:`close`, so an interrupted conversion leaves ``output`` untouched and old and new records
+    never mix. A non-empty ``output`` is refused unless ``overwrite``; then it is replaced whole.
+    ``protect`` lists input paths (the dataset root, annotation files) that ``output`` must not contain.
+    """
+
+    def __init__(self, output, fmt="lmdb", overwrite=False, protect=()):
+        if fmt not in ("lmdb", "folder"):
+            raise ConversionError(f"unknown output format '{fmt}' (use lmdb or folder)")
+        check_output(output, overwrite, protect)
         self.output, self.fmt = output, fmt
         self.count = 0
+        parent = os.path.dirname(os.path.abspath(output))
+        os.makedirs(parent, exist_ok=True)
+        self.building = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.", suffix=".partial",
+                                         dir=parent)
+        os.chmod(self.building, 0o777 & ~_umask())  # mkdtemp's 0700 would otherwise become the dataset's mode
         if fmt == "lmdb":
-            self._lmdb = LmdbWriter(output)
-        elif fmt == "folder":
-            os.makedirs(os.path.join(output, "images"), exist_ok=True)
-            self._index = open(os.path.join(output, "labels.tsv.tmp"), "w", encoding="utf-8")
+            self._lmdb = LmdbWriter(self.building)
         else:
-            raise ConversionError(f"unknown output format '{fmt}' (use lmdb or folder)")
+            os.makedirs(os.path.join(self.building, "images"))
+            self._index = open(os.path.join(self.building, "labels.tsv"), "w", encoding="utf-8", newline="\n")
 
     def add(self, image_bytes, label, lexicon=None, ext=".jpg"):
+        problem = label_problem(label)
+        if problem:  # converters check first (and count); this guards every other caller
+            raise ConversionError(f"{self.output}: cannot store label {label!r}: {problem}")
+        lexicon = clean_lexicon(lexicon)
         self.count += 1
         if self.fmt == "lmdb":
             self._lmdb.add(image_bytes, label, lexicon)
             return
         name = f"images/{self.count:09d}{ext}"
-        with open(os.path.join(self.output, name), "wb") as handle:
+        with open(os.path.join(self.building, name), "wb") as handle:
             handle.write(image_bytes)
-        clean = label.replace("\t", " ").replace("\n", " ")
-        self._index.write(f"{name}\t{clean}" + (f"\t{','.join(lexicon)}" if lexicon else "") + "\n")
+        self._index.write(f"{name}\t{label}" + (f"\t{','.join(lexicon)}" if lexicon else "") + "\n")
 
     def close(self):
         if self.fmt == "lmdb":
             self._lmdb.close()
         else:
             self._index.close()
-            os.replace(os.path.join(self.output, "labels.tsv.tmp"), os.path.join(self.output, "labels.tsv"))
+        swap_in(self.building, self.output)
 
     def __enter__(self):
         return self
@@ -110,10 +172,44 @@ class RecognitionWriter:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             self.close()
-        elif self.fmt == "lmdb":
-            self._lmdb.__exit__(exc_type, exc, tb)  # abort: no num-samples, readers reject it
+            return
+        if self.fmt == "lmdb":
+            self._lmdb.__exit__(exc_type, exc, tb)
         else:
-            self._index.close()  # labels.tsv is not written: the folder stays unusable
+            self._index.close()
+        shutil.rmtree(self.building, ignore_errors=True)  # output was never touched
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_output(output, overwrite, protect=()):
+    """Refuse an output that is a file, holds anything (unless ``overwrite``) or contains an input."""
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise ConversionError(f"{output}: --output exists and is not a folder")
+    real = os.path.realpath(output)
+    for path in protect:
+        if path and os.path.commonpath([real, os.path.realpath(path)]) == real:
+            raise ConversionError(f"{output}: --output contains the input {path}; choose another folder")
+    if os.path.isdir(output) and os.listdir(output) and not overwrite:
+        raise ConversionError(f"{output}: --output exists and is not empty; pass --overwrite to replace it "
+                              f"(its contents are deleted)")
+
+
+def swap_in(building, output):
+    """Replace ``output`` by the finished folder ``building`` (same parent, so renames are atomic)."""
+    old = None
+    if os.path.lexists(output):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.", suffix=".old",
+                               dir=os.path.dirname(os.path.abspath(output)))
+        old = os.path.join(old, "previous")
+        os.rename(output, old)
+    os.rename(building, output)
+    if old:
+        shutil.rmtree(os.path.dirname(old), ignore_errors=True)
 
 
 class Summary:
@@ -136,6 +232,17 @@ class Summary:
         return "\n".join(lines)
 
 
+def write_sample(writer, summary, image_bytes, label, lexicon=None, ext=".jpg", where=None):
+    """Write one sample, or skip and count it when its label cannot be stored; True when written."""
+    problem = label_problem(label)
+    if problem:
+        summary.skip(problem, where or repr(label))
+        return False
+    writer.add(image_bytes, label, lexicon, ext)
+    summary.written += 1
+    return True
+
+
 def progress(iterable, total=None, desc=None):
     try:
         from tqdm import tqdm
@@ -145,9 +252,11 @@ def progress(iterable, total=None, desc=None):
 
 
 def converter_parser(description):
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--output", required=True, help="output folder")
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", required=True, help="output folder (must be new or empty)")
     parser.add_argument("--format", default="lmdb", choices=("lmdb", "folder"))
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --output (built aside, then swapped in whole)")
     return parser
 
 

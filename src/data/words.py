@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from src.data.lmdb_store import LmdbReader, is_lmdb
+from src.data.paths import RootGuard
 
 SYNTHETIC = "synthetic"
 
@@ -28,10 +29,26 @@ def decode_image(data, where):
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-class LmdbWords:
+class SkipCounter:
+    """What a source skipped while reading its annotations: counts per reason and a first example
+    (file:line or file[record]) for :meth:`WordDataset.summary` to report."""
+
+    def __init__(self):
+        self.skipped = collections.Counter()
+        self.skip_examples = {}
+
+    def skip(self, reason, where):
+        self.skipped[reason] += 1
+        self.skip_examples.setdefault(reason, where)
+
+
+class LmdbWords(SkipCounter):
+    """Labels that are not UTF-8 read as None: :class:`WordDataset` drops them, this source counts them."""
+
     trusted_labels = False
 
     def __init__(self, path):
+        super().__init__()
         self.reader = LmdbReader(path)
         self.name = path
 
@@ -42,7 +59,12 @@ class LmdbWords:
         return self.reader.label(i)
 
     def labels(self):
-        return self.reader.labels()
+        labels = self.reader.labels()
+        self.skipped.clear()
+        for i, label in enumerate(labels):
+            if label is None:
+                self.skip("label is not UTF-8", f"{self.name}[label-{i + 1:09d}]")
+        return labels
 
     def image(self, i):
         return decode_image(self.reader.image_bytes(i), f"{self.name}[image-{i + 1:09d}]")
@@ -51,14 +73,18 @@ class LmdbWords:
         return self.reader.lexicon(i)
 
 
-class FolderWords:
+class FolderWords(SkipCounter):
     """A folder with ``labels.tsv`` (or a given .tsv file): ``relative/path<TAB>label[<TAB>lexicon]`` with a
     comma-separated lexicon. A first line whose second field is ``label`` is a header naming the columns;
-    then only a column called ``lexicon`` is read as one (e.g. ``crop<TAB>label<TAB>word_xml_entry``)."""
+    then only a column called ``lexicon`` is read as one (e.g. ``crop<TAB>label<TAB>word_xml_entry``).
+
+    Records end at LF (or CRLF). Lines that are not UTF-8, and paths that resolve outside the folder
+    of the .tsv file (``..``, absolute paths, symlinks), are skipped and counted."""
 
     trusted_labels = False
 
     def __init__(self, path):
+        super().__init__()
         index = path if os.path.isfile(path) else os.path.join(path, "labels.tsv")
         self.root = os.path.dirname(index)
         self.name = path
@@ -66,22 +92,32 @@ class FolderWords:
             raise FileNotFoundError(f"{path}: no labels.tsv (expected relative/path<TAB>label lines)")
         self.items = []
         lexicon_column = 2
-        with open(index, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                line = line.rstrip("\r\n")
-                if not line:
-                    continue
-                fields = line.split("\t")
-                if number == 1 and len(fields) >= 2 and fields[1].strip().lower() == "label":
-                    names = [f.strip().lower() for f in fields]
-                    lexicon_column = names.index("lexicon") if "lexicon" in names else None
-                    continue
-                if len(fields) < 2:
-                    raise ValueError(f"{index}:{number}: expected 'path<TAB>label', got {line!r}")
-                lexicon = None
-                if lexicon_column is not None and len(fields) > lexicon_column and fields[lexicon_column]:
-                    lexicon = fields[lexicon_column].split(",")
-                self.items.append((fields[0], fields[1], lexicon))
+        guard = RootGuard(self.root or ".")
+        with open(index, "rb") as handle:
+            raw = handle.read().removeprefix(b"\xef\xbb\xbf")
+        for number, data in enumerate(raw.split(b"\n"), 1):
+            try:
+                line = data.decode("utf-8").removesuffix("\r")
+            except UnicodeDecodeError:
+                self.skip("line is not UTF-8", f"{index}:{number}")
+                continue
+            if not line:
+                continue
+            fields = line.split("\t")
+            if number == 1 and len(fields) >= 2 and fields[1].strip().lower() == "label":
+                names = [f.strip().lower() for f in fields]
+                lexicon_column = names.index("lexicon") if "lexicon" in names else None
+                continue
+            if len(fields) < 2:
+                raise ValueError(f"{index}:{number}: expected 'path<TAB>label', got {line!r}")
+            image_path = guard.resolve(fields[0])
+            if image_path is None:
+                self.skip("image path outside the dataset folder", f"{index}:{number}")
+                continue
+            lexicon = None
+            if lexicon_column is not None and len(fields) > lexicon_column and fields[lexicon_column]:
+                lexicon = fields[lexicon_column].split(",")
+            self.items.append((image_path, fields[1], lexicon))
 
     def __len__(self):
         return len(self.items)
@@ -93,7 +129,7 @@ class FolderWords:
         return [item[1] for item in self.items]
 
     def image(self, i):
-        path = os.path.join(self.root, self.items[i][0])
+        path = self.items[i][0]
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -160,6 +196,8 @@ class WordDataset:
     def _filter(self, raw_labels):
         keep, labels = [], []
         for i, raw in enumerate(raw_labels):
+            if raw is None:  # unreadable label: the source counted it (see SkipCounter)
+                continue
             label, problem = self.charset.check(raw)
             if problem:
                 self.dropped[problem] += 1
@@ -172,6 +210,10 @@ class WordDataset:
 
     def summary(self):
         text = f"{self.source.name}: {len(self)} samples"
+        for reason, count in getattr(self.source, "skipped", {}).items():
+            text += f", {count} skipped ({reason}; first: {self.source.skip_examples[reason]})"
+        if self.dropped["empty"]:
+            text += f", {self.dropped['empty']} dropped for an empty label"
         if self.dropped["charset"]:
             chars = "".join(c for c, _ in self.unknown_chars.most_common(20))
             text += f", {self.dropped['charset']} dropped for characters outside the alphabet ({chars!r})"
