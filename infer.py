@@ -8,6 +8,12 @@
 
 Writes one JSON per image into --output (default: next to --visualize, else ./ocr_results), or one line
 per image with --jsonl. Unreadable images are reported and skipped.
+
+Outputs are named after the input's whole file name: photos/a.jpg gives a.jpg.json and, with --visualize,
+a.jpg.png, so a.jpg and a.png never share an output. Before any model is loaded, every output path is
+checked: an output that is an input image, or a file that already exists (e.g. from an earlier run), is
+refused with one line; --overwrite allows replacing existing outputs, never input images. The images of a
+folder are listed once, before anything is written, so drawings saved into that folder are not read back.
 """
 import argparse
 import json
@@ -30,6 +36,45 @@ def list_images(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
     return [path]
+
+
+def _file_key(path):
+    return os.path.normcase(os.path.realpath(path))
+
+
+def plan_outputs(images, json_dir=None, drawing_dir=None, jsonl=None, overwrite=False):
+    """{image: (JSON path or None, drawing path or None)} named ``<image file name>.json`` / ``.png``.
+
+    Raises ValueError (one line) if an output would replace an input image or another output of this run, or
+    an existing file unless ``overwrite``; nothing is written here."""
+    inputs = {_file_key(image): image for image in images}
+    taken = {}
+
+    def claim(path, what):
+        key = _file_key(path)
+        if key in inputs:
+            raise ValueError(f"{path}: {what} would overwrite the input image {inputs[key]}; "
+                             "write outputs into another folder")
+        if key in taken:
+            raise ValueError(f"{path}: {what} and {taken[key]} would be the same file")
+        if os.path.lexists(path) and not overwrite:
+            raise ValueError(f"{path}: exists and was not written by this run; remove it, choose another folder "
+                             "or pass --overwrite")
+        taken[key] = what
+        return path
+
+    for folder in {d for d in (json_dir, drawing_dir) if d}:
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ValueError(f"{folder}: output folder is a file")
+    if jsonl:
+        claim(jsonl, "--jsonl")
+    plan = {}
+    for image in images:
+        name = os.path.basename(image)
+        plan[image] = (claim(os.path.join(json_dir, name + ".json"), f"the JSON of {image}") if json_dir else None,
+                       claim(os.path.join(drawing_dir, name + ".png"), f"the drawing of {image}")
+                       if drawing_dir else None)
+    return plan
 
 
 def read_lexicon(path):
@@ -57,7 +102,9 @@ def parse_args(argv):
     parser.add_argument("--lexicon", help="file of allowed words (whitespace or comma separated)")
     parser.add_argument("--output", help="folder for one JSON per image")
     parser.add_argument("--jsonl", help="one JSON line per image instead of a folder")
-    parser.add_argument("--visualize", metavar="DIR", help="draw boxes and words into DIR/<name>.png")
+    parser.add_argument("--visualize", metavar="DIR", help="draw boxes and words into DIR/<image file name>.png")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace output files that already exist (input images are never replaced)")
     parser.add_argument("--device_target", default="CPU")
     return parser.parse_args(argv)
 
@@ -93,12 +140,15 @@ def run(args):
     from src.e2e import Page, Word, load_image
     from src.e2e.predictor import UnreadableImage
 
-    images = list_images(args.image)
+    images = list_images(args.image)  # listed once, before this run writes anything
+    out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
+    outputs = plan_outputs(images, out_dir, args.visualize, args.jsonl, args.overwrite)
     setup_run(args.device_target)
     predictor = build_predictor(args)
-    out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
+    if args.jsonl:
+        os.makedirs(os.path.dirname(os.path.abspath(args.jsonl)), exist_ok=True)
     jsonl = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else None
     done, skipped = 0, []
     try:
@@ -119,14 +169,14 @@ def run(args):
                 (text, confidence), = predictor.recognize_crops([rgb])
                 page = Page(rgb.shape[1], rgb.shape[0], [Word((0.0, 0.0, float(rgb.shape[1]), float(rgb.shape[0])),
                                                               text, 1.0, round(confidence, 4))], path)
-            name = os.path.splitext(os.path.basename(path))[0]
+            json_path, drawing_path = outputs[path]
             if jsonl:
                 jsonl.write(page.to_json() + "\n")
-            if out_dir:
-                with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as handle:
+            if json_path:
+                with open(json_path, "w", encoding="utf-8") as handle:
                     json.dump(page.to_dict(), handle, indent=1)
-            if args.visualize:
-                page.render(rgb, os.path.join(args.visualize, f"{name}.png"))
+            if drawing_path:
+                page.render(rgb, drawing_path)
             done += 1
             if len(images) == 1:
                 print(" ".join(w.text for w in page.words) if args.mode != "det" else f"{len(page.words)} boxes")

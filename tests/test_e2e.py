@@ -158,10 +158,78 @@ def test_infer_cli_on_a_folder_with_a_bad_image(tmp_path, recognizer_ckpt):
     assert "read 1 image(s), skipped 1 unreadable" in out.stdout
     lines = (tmp_path / "r.jsonl").read_text().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["width"] == 192
-    assert Image.open(tmp_path / "vis" / "a.png").size == (192, 128)
+    assert Image.open(tmp_path / "vis" / "a.png.png").size == (192, 128)
     out = subprocess.run(common[:4] + ["--mode", "rec", "--rec_ckpt", rec_ckpt, "--rec_config", CRNN_TINY,
                                        "--output", str(tmp_path / "rec")], capture_output=True, text=True,
                          timeout=600, cwd=tmp_path)
-    assert out.returncode == 0 and os.path.isfile(tmp_path / "rec" / "a.json")
+    assert out.returncode == 0 and os.path.isfile(tmp_path / "rec" / "a.png.json")
     out = subprocess.run(common[:4] + ["--mode", "e2e"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 2 and "give --det_ckpt or --det_mindir" in out.stderr
+
+
+def files_in(folder):
+    return {name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))}
+
+
+def test_infer_outputs_never_overwrite_inputs_or_each_other(tmp_path, recognizer_ckpt, monkeypatch, capsys):
+    import infer
+
+    cfg, ckpt = recognizer_ckpt
+    sample = scene()
+    predictor = OCRPredictor(FixedDetector(sample.boxes, [0.9] * len(sample.boxes)), crnn_task.load_recognizer(cfg, ckpt))
+    monkeypatch.setattr(infer, "build_predictor", lambda args: predictor)
+    monkeypatch.setattr(infer, "setup_run", lambda device_target: None)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(sample.image).save(photos / "a.jpg")
+    Image.fromarray(sample.image[:, ::-1].copy()).save(photos / "a.png")
+    inputs = files_in(photos)
+    models = ["--det_ckpt", "det.ckpt", "--rec_ckpt", "rec.ckpt"]
+
+    # Drawings and JSON go into the input folder itself: a.jpg and a.png keep apart, the inputs stay,
+    # and the drawings written on the way are not read as inputs.
+    done, skipped = infer.main(["--image", str(photos), "--visualize", str(photos), *models])
+    assert (done, skipped) == (2, [])
+    written = files_in(photos)
+    assert sorted(written) == ["a.jpg", "a.jpg.json", "a.jpg.png", "a.png", "a.png.json", "a.png.png"]
+    assert {k: written[k] for k in inputs} == inputs
+    assert json.loads(written["a.jpg.json"])["source"] == str(photos / "a.jpg")
+    assert json.loads(written["a.png.json"])["source"] == str(photos / "a.png")
+    assert Image.open(photos / "a.jpg.png").size == (192, 128)
+
+    def refused(argv, message):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            infer.main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+    # Run again: a.jpg.png is now an input image and would be the drawing of a.jpg; even --overwrite keeps it.
+    refused(["--image", str(photos), "--visualize", str(photos), "--overwrite", *models],
+            f"{photos / 'a.jpg.png'}: the drawing of {photos / 'a.jpg'} would overwrite the input image")
+    # --jsonl may not name an input image.
+    refused(["--image", str(photos / "a.png"), "--jsonl", str(photos / "a.png"), "--overwrite", *models],
+            "--jsonl would overwrite the input image")
+    assert files_in(photos) == written
+
+    # Another folder: a second run does not replace the first run's outputs unless told to.
+    out = tmp_path / "out"
+    argv = ["--image", str(photos / "a.jpg"), "--visualize", str(out), "--jsonl", str(out / "all.jsonl"), *models]
+    assert infer.main(argv) == (1, [])
+    assert sorted(os.listdir(out)) == ["a.jpg.png", "all.jsonl"]
+    refused(argv, f"{out / 'all.jsonl'}: exists and was not written by this run")
+    (out / "a.jpg.png").write_bytes(b"mine")
+    assert infer.main(argv + ["--overwrite"]) == (1, [])
+    assert Image.open(out / "a.jpg.png").size == (192, 128)
+
+
+def test_a_drawing_never_replaces_its_source(tmp_path):
+    path = tmp_path / "scene.png"
+    Image.fromarray(scene().image).save(path)
+    before = path.read_bytes()
+    page = Page(192, 128, [], str(path))
+    with pytest.raises(ValueError, match="is the source image"):
+        page.render(scene().image, str(path))
+    with pytest.raises(ValueError, match="is the source image"):
+        Page(192, 128, []).render(str(path), str(path))
+    assert path.read_bytes() == before

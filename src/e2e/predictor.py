@@ -68,11 +68,16 @@ class Page:
                    data.get("source", ""))
 
     def render(self, image, path=None):
-        """Boxes and recognised words drawn on ``image`` (array or path); saved when ``path`` is given."""
+        """Boxes and recognised words drawn on ``image`` (array or path); saved when ``path`` is given, which
+        may not be the image itself or the page's source."""
         from PIL import Image, ImageDraw
 
         from src.data.render import BUILTIN_FONT, load_font
 
+        if path:
+            originals = [p for p in (image, self.source) if isinstance(p, (str, os.PathLike)) and p]
+            if any(os.path.exists(p) and os.path.exists(path) and os.path.samefile(p, path) for p in originals):
+                raise ValueError(f"{path}: is the source image; not drawing over it")
         canvas = Image.fromarray(load_image(image))
         draw = ImageDraw.Draw(canvas)
         size = max(12, int(max(self.width, self.height) / 60))
