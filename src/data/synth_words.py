@@ -6,6 +6,7 @@ run, in every worker process, and on every rank, so it can be produced on the fl
 import cv2
 import numpy as np
 
+from src.data.photos import BackgroundPhotos, find_images
 from src.data.render import (contrasting_color, discover_fonts, group_by_family, load_font, pick_font,
                              random_background, random_color, sample_text, text_mask)
 
@@ -73,14 +74,30 @@ def _degrade(img, rng):
     return img
 
 
+def _region_colour(rng, region_mean):
+    """A text colour taken from the region under the text: its hue, pushed darker or lighter far
+    enough to stay legible (signs are often tone-on-tone), else a contrasting colour."""
+    if rng.random() < 0.4:
+        lum = float(np.dot(region_mean, [0.299, 0.587, 0.114]))
+        if lum > 127:
+            colour = region_mean * rng.uniform(0.05, 0.45)
+        else:
+            colour = region_mean + (255 - region_mean) * rng.uniform(0.6, 0.95)
+        return np.clip(colour, 0, 255)
+    return contrasting_color(rng, region_mean).astype(np.float32)
+
+
 class SyntheticWords:
     """Renders word crops with the fonts found on the machine, reproducible by ``(seed, index)``.
 
-    Returns RGB uint8 arrays of varying size and the label as drawn (case preserved).
+    With ``backgrounds`` (image files) a share ``photo_ratio`` of the words is painted onto windows of
+    natural photographs, the rest onto procedural textures. Returns RGB uint8 arrays of varying size
+    and the label as drawn (case preserved).
     """
 
     def __init__(self, num_samples=100000, seed=0, charset="0123456789abcdefghijklmnopqrstuvwxyz",
-                 max_length=23, font_dirs=(), height=48, words=None, fonts=None):
+                 max_length=23, font_dirs=(), height=48, words=None, fonts=None, background_dirs=(),
+                 backgrounds=None, photo_ratio=0.6):
         self.num_samples = int(num_samples)
         self.seed = int(seed)
         self.charset = charset
@@ -90,6 +107,12 @@ class SyntheticWords:
         self.fonts = tuple(fonts) if fonts else discover_fonts(tuple(font_dirs))
         self.families = group_by_family(self.fonts)
         self.words = words
+        paths = tuple(backgrounds) if backgrounds else find_images(tuple(background_dirs))
+        self.photos = BackgroundPhotos(paths)
+        self.photo_ratio = photo_ratio if paths else 0.0
+
+    def describe(self):
+        return f"{len(self.families)} font families, {len(self.photos)} background photos"
 
     def __len__(self):
         return self.num_samples
@@ -113,8 +136,12 @@ class SyntheticWords:
         new_w = max(4, int(round(w * self.height / h)))
         mask = cv2.resize(mask, (new_w, self.height), interpolation=cv2.INTER_AREA)
         alpha = mask.astype(np.float32)[..., None] / 255.0
-        background = random_background(rng, self.height, new_w)
-        colour = contrasting_color(rng, background.reshape(-1, 3).mean(axis=0))
+        background = None
+        if rng.random() < self.photo_ratio:
+            background = self.photos.window(rng, self.height, new_w)
+        if background is None:
+            background = random_background(rng, self.height, new_w)
+        colour = _region_colour(rng, background.reshape(-1, 3).mean(axis=0))
         if rng.random() < 0.2:
             # Shadow or outline in a third colour, a common style on signs.
             offset = int(rng.integers(1, 3))

