@@ -3,6 +3,10 @@
     python train.py --model crnn                          # CPU default config, synthetic data
     python train.py --model crnn --config configs/crnn/crnn_reference.yaml --train /data/mjsynth
     python train.py --model crnn --train.resume auto      # continue the newest checkpoint
+
+A folder that holds a run is never reused silently: continue it with --train.resume auto, or start
+over with --train.overwrite true (the old run is moved to OUTPUT_DIR.old-<time>, not deleted).
+Nothing is written into the folder before the run is validated (datasets open, resume checkpoint fits).
 """
 import os
 import sys
@@ -13,15 +17,19 @@ from src.runtime import setup_run
 
 def main(argv=None):
     args, cfg = parse(argv, __doc__)
+    from src.engine.trainer import check_output_dir, get_logger
+
+    t = cfg["train"]
+    # Before MindSpore starts: a refused run costs nothing and writes nothing.
+    check_output_dir(t["output_dir"], t.get("resume"), t.get("overwrite", False))
     system = cfg["system"]
     run = setup_run(system["device_target"], seed=system["seed"], distributed=system["distributed"])
 
-    from src.engine.trainer import get_logger
-
     if run["rank"] > 0:
         # Every rank but 0 logs (and, with save_all_ranks, saves) into its own folder.
-        cfg["train"]["output_dir"] = os.path.join(cfg["train"]["output_dir"], f"rank_{run['rank']}")
-    logger = get_logger(cfg["train"]["output_dir"], args.model, run["rank"])
+        t["output_dir"] = os.path.join(t["output_dir"], f"rank_{run['rank']}")
+    # No log file yet: the trainer opens train.log once the run is validated.
+    logger = get_logger(None, args.model, run["rank"])
     logger.info(f"device {run['device_target']}, rank {run['rank']} of {run['group_size']}")
     return task_module(args.model).train(cfg, run, logger)
 

@@ -154,7 +154,7 @@ def test_cli_train_eval_and_errors(tmp_path):
     report = json.load(open(tmp_path / "report.json"))
     assert len(report["predictions"]["synthetic"]) == 32
     out = run_script("train.py", "--model", "crnn", "--config", TINY, "--no_such_key", "1", cwd=tmp_path)
-    assert out.returncode == 2 and "error: unknown config key 'no_such_key'" in out.stderr
+    assert out.returncode == 2 and "unknown config key 'no_such_key'" in out.stderr
     out = run_script("eval.py", "--model", "crnn", "--dataset", str(tmp_path / "none"), "--ckpt", ckpt,
                      cwd=tmp_path)
     assert out.returncode == 2 and "dataset path does not exist" in out.stderr

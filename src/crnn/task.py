@@ -1,6 +1,4 @@
 """CRNN's train / evaluate / export / benchmark procedures, called by the top-level scripts."""
-import os
-
 import numpy as np
 
 from src.data.charset import Charset
@@ -100,10 +98,7 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
     else:
         network = build_network(cfg, charset)
         if ckpt:
-            _, not_loaded = load_checkpoint(ckpt, network)
-            if not_loaded:
-                raise ValueError(f"{ckpt}: checkpoint lacks {len(not_loaded)} model parameters, "
-                                 f"e.g. {not_loaded[0]} (is it a {cfg['model']['name']} checkpoint?)")
+            load_checkpoint(ckpt, network)  # refuses parameters that do not fit, with counts
         network.set_train(False)
         cell = CRNNInference(network, fold_bn=True)
     return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
@@ -147,8 +142,7 @@ def train(cfg, run, logger):
     from src.engine.trainer import build_trainer
 
     t, data = cfg["train"], cfg["data"]
-    output_dir = t["output_dir"]
-    os.makedirs(output_dir, exist_ok=True)
+    # Nothing is written into train.output_dir here: the trainer claims it once the run is validated.
     charset = build_charset(cfg)
     train_set = build_dataset(cfg, charset, data["train"], data["train_samples"], data["train_seed"])
     logger.info(f"train data: {train_set.summary()}")

@@ -1,25 +1,74 @@
 """Atomic checkpoints with keep-last-K, the best checkpoint by a validation metric, and resume.
 
 A checkpoint holds the whole training cell (weights, optimizer moments, the optimizer's global
-step that indexes the learning-rate schedule) plus the epoch and step it was taken at.
+step that indexes the learning-rate schedule) plus the epoch and step it was taken at, and what
+decoding needs: the task, the model name and the whole resolved config as YAML text. So a
+checkpoint is read with its own settings and never depends on the config.yaml beside it.
+
+Loading checks that the parameters fit the model (missing / unexpected / other shape, counted)
+instead of silently keeping random weights, and casts float16 weights to the model's dtype.
 """
 import glob
 import os
 import re
 
 import mindspore as ms
+import yaml
 
 _NAME = re.compile(r"-step(\d+)\.ckpt$")
 META_KEYS = ("epoch", "step_in_epoch", "global_step", "best_metric")
 # Stored under a prefix: the optimizer has a parameter called 'global_step' of its own.
 _META_PREFIX = "train_state."
+INFO_KEYS = ("task", "model", "config")
+# What an interrupted save leaves: our temporary name, and MindSpore's own temporary beside it.
+_TMP_PATTERNS = ("*.ckpt.tmp.ckpt", "*.ckpt.tmp.tmp")
 
 
-def atomic_save(cell, path, meta=None):
+def _temporary_names(path):
     tmp = f"{path}.tmp.ckpt"
+    return tmp, f"{path}.tmp.tmp"  # MindSpore writes 'x.tmp.ckpt' via 'x.tmp.tmp'
+
+
+def _fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def checkpoint_info(cfg, task):
+    """The decoding information a checkpoint carries: task, model name and the config as YAML."""
+    return {"task": task, "model": str(cfg.get("model", {}).get("name", "")),
+            "config": yaml.safe_dump(cfg, sort_keys=False)}
+
+
+def atomic_save(cell, path, meta=None, info=None):
+    """Write ``cell`` to ``path`` through a temporary file: a crash or Ctrl-C never leaves a partial
+    checkpoint under the final name, nor a temporary one behind. The rename is fsynced (file and folder)."""
+    tmp, inner_tmp = _temporary_names(path)
     append = {_META_PREFIX + k: v for k, v in (meta or {}).items()}
-    ms.save_checkpoint(cell, tmp, append_dict=append)
-    os.replace(tmp, path)
+    append.update({_META_PREFIX + k: str(v) for k, v in (info or {}).items()})
+    try:
+        ms.save_checkpoint(cell, tmp, append_dict=append)
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, inner_tmp):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        raise
+    _fsync_path(os.path.dirname(os.path.abspath(path)))
+
+
+def remove_stale_temporaries(directory):
+    """Delete the temporary files of saves that were killed before they could clean up."""
+    removed = []
+    for pattern in _TMP_PATTERNS:
+        for path in glob.glob(os.path.join(directory, pattern)):
+            os.remove(path)
+            removed.append(path)
+    return removed
 
 
 class CheckpointManager:
@@ -27,7 +76,6 @@ class CheckpointManager:
         self.directory = directory
         self.prefix = prefix
         self.keep_last = keep_last
-        os.makedirs(directory, exist_ok=True)
 
     def path_for(self, global_step):
         return os.path.join(self.directory, f"{self.prefix}-step{global_step:08d}.ckpt")
@@ -40,21 +88,36 @@ class CheckpointManager:
                 found.append((int(match.group(1)), path))
         return [p for _, p in sorted(found)]
 
-    def save(self, cell, meta):
+    def save(self, cell, meta, info=None):
+        os.makedirs(self.directory, exist_ok=True)
         path = self.path_for(int(meta["global_step"]))
-        atomic_save(cell, path, meta)
+        atomic_save(cell, path, meta, info)
         for old in self.list()[: -self.keep_last] if self.keep_last > 0 else []:
             os.remove(old)
         return path
 
-    def save_best(self, cell, meta):
-        path = os.path.join(self.directory, "best.ckpt")
-        atomic_save(cell, path, meta)
-        return path
+    @property
+    def best_path(self):
+        return os.path.join(self.directory, "best.ckpt")
+
+    def save_best(self, cell, meta, info=None):
+        os.makedirs(self.directory, exist_ok=True)
+        atomic_save(cell, self.best_path, meta, info)
+        return self.best_path
 
     def latest(self):
         found = self.list()
         return found[-1] if found else None
+
+
+def _read(path, choice_func=None):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        return ms.load_checkpoint(path, choice_func=choice_func)
+    except (ValueError, RuntimeError, OSError, TypeError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable MindSpore checkpoint ({text})") from None
 
 
 def read_meta(param_dict):
@@ -66,22 +129,140 @@ def read_meta(param_dict):
     return meta
 
 
-def load_checkpoint(path, cell=None, strict=False, skip=()):
-    """Load ``path`` into ``cell`` (when given) and return (metadata, parameters not loaded).
-    Parameters named in ``skip`` keep the cell's values."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: checkpoint not found")
-    try:
-        params = ms.load_checkpoint(path)
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise ValueError(f"{path}: not a readable MindSpore checkpoint ({str(exc).splitlines()[0]})") from None
-    meta = read_meta(params)
-    not_loaded = []
-    if cell is not None:
-        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX) and k not in skip}
+def _metadata_and_one_parameter():
+    # MindSpore refuses a filter that keeps nothing, so checkpoints without metadata keep their first tensor.
+    seen = []
+
+    def choose(name):
+        if name.startswith(_META_PREFIX):
+            return True
+        seen.append(name)
+        return len(seen) == 1
+
+    return choose
+
+
+def read_checkpoint_state(path):
+    """(training metadata, decoding info) of ``path`` without loading its weights."""
+    params = _read(path, choice_func=_metadata_and_one_parameter())
+    info = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+    if "config" in info:
         try:
-            not_loaded, _ = ms.load_param_into_net(cell, weights, strict_load=strict)
-        except (RuntimeError, ValueError) as exc:
+            config = yaml.safe_load(info["config"])
+        except yaml.YAMLError:
+            config = None
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: the config stored in the checkpoint is not a YAML mapping")
+        info["config"] = config
+    return read_meta(params), info
+
+
+def read_checkpoint_info(path):
+    """``{task, model, config}`` stored in ``path`` (keys absent for checkpoints saved before they were)."""
+    return read_checkpoint_state(path)[1]
+
+
+def read_checkpoint_config(path):
+    """The resolved config ``path`` was trained with (a dict), or None for an older checkpoint."""
+    return read_checkpoint_info(path).get("config")
+
+
+def _is_training_state(name, model_names):
+    # Optimizer and loss-scale state: slots named '<slot>.<parameter>' ('moment1.fc.weight') and
+    # undotted scalars ('global_step', 'beta1_power'); model parameters always have dotted names.
+    return "." not in name or name.split(".", 1)[1] in model_names
+
+
+def _example(names, limit=2):
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def check_fit(path, weights, cell, weights_only, info=None):
+    """Raise one line with counts unless ``weights`` (name -> Parameter) fit ``cell`` exactly.
+
+    ``weights_only``: ``cell`` is a bare model and the checkpoint may also hold training state,
+    which is ignored; otherwise (resume) the checkpoint must hold every parameter of ``cell``."""
+    expected = {p.name: p for p in cell.get_parameters()}
+    missing = sorted(n for n in expected if n not in weights)
+    unexpected = sorted(n for n in weights if n not in expected
+                        and not (weights_only and _is_training_state(n, expected)))
+    reshaped = sorted(n for n in expected if n in weights and tuple(weights[n].shape) != tuple(expected[n].shape))
+    if not (missing or unexpected or reshaped):
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} model parameters missing (e.g. {_example(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {_example(unexpected)})")
+    if reshaped:
+        first = reshaped[0]
+        parts.append(f"{len(reshaped)} with another shape (e.g. {first}: checkpoint "
+                     f"{tuple(weights[first].shape)}, model {tuple(expected[first].shape)})")
+    origin = ""
+    if info and info.get("model"):
+        origin = f" (a checkpoint of {info['model']})"
+    raise ValueError(f"{path}: does not fit this model{origin}: {'; '.join(parts)}. "
+                     f"Different model or config?")
+
+
+def _cast_to_model(weights, cell):
+    """Float weights stored in another float dtype (float16 release weights) take the model's dtype."""
+    dtypes = {p.name: p.dtype for p in cell.get_parameters()}
+    out = {}
+    for name, value in weights.items():
+        target = dtypes.get(name)
+        if target is not None and value.dtype != target and value.dtype in (ms.float16, ms.bfloat16, ms.float32) \
+                and target in (ms.float16, ms.bfloat16, ms.float32):
+            value = ms.Parameter(value.astype(target), name=name, requires_grad=value.requires_grad)
+        out[name] = value
+    return out
+
+
+def load_checkpoint(path, cell=None, skip=(), weights_only=True):
+    """Load ``path`` into ``cell`` (when given) and return (metadata, []).
+
+    Parameters that do not fit ``cell`` are an error (see :func:`check_fit`); ``weights_only=False``
+    (resume) also refuses checkpoints that lack training state. Parameters named in ``skip`` keep the
+    cell's values (the learning-rate table, which a resumed run may lengthen)."""
+    params = _read(path)
+    meta = read_meta(params)
+    if cell is not None:
+        info = {k: params[_META_PREFIX + k] for k in ("task", "model")
+                if isinstance(params.get(_META_PREFIX + k), str)}
+        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX)}
+        check_fit(path, {k: v for k, v in weights.items() if k not in skip},
+                  _SkippingView(cell, skip), weights_only, info)
+        weights = _cast_to_model({k: v for k, v in weights.items() if k not in skip}, cell)
+        try:
+            ms.load_param_into_net(cell, weights, strict_load=False)
+        except (RuntimeError, ValueError, TypeError) as exc:
             raise ValueError(f"{path}: does not fit this model (different model or config?): "
                              f"{str(exc).strip().splitlines()[0][:300]}") from None
-    return meta, not_loaded
+    return meta, []
+
+
+class _SkippingView:
+    """``cell`` as :func:`check_fit` sees it, without the parameters named in ``skip``."""
+
+    def __init__(self, cell, skip):
+        self.cell, self.skip = cell, set(skip)
+
+    def get_parameters(self):
+        return [p for p in self.cell.get_parameters() if p.name not in self.skip]
+
+
+def save_release_weights(source, destination, dtype=None):
+    """Copy a training checkpoint's model weights (no optimizer state) with its decoding info into
+    ``destination``, optionally cast to ``dtype`` (e.g. ``mindspore.float16``) to halve the file."""
+    params = _read(source)
+    names = {k for k in params if not k.startswith(_META_PREFIX)}
+    items = []
+    for name, value in params.items():
+        if name.startswith(_META_PREFIX) or _is_training_state(name, names - {name}):
+            continue
+        if dtype is not None and value.dtype in (ms.float32, ms.float16, ms.bfloat16):
+            value = value.astype(dtype)
+        items.append({"name": name, "data": value})
+    info = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+    atomic_save(items, destination, None, info)
+    return destination

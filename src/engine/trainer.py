@@ -1,41 +1,151 @@
 """The training loop shared by every model: logging with throughput, periodic atomic checkpoints,
-validation that keeps the best checkpoint, a NaN/Inf guard, and exact resumption."""
+validation that keeps the best checkpoint, a NaN/Inf guard, and exact resumption.
+
+A run folder is protected: a new run into a folder that holds one is refused unless it resumes
+(``train.resume auto``) or ``train.overwrite`` is true, which moves the old run to
+``<folder>.old-<time>``. Nothing is written into the folder (config.yaml, train.log, checkpoints)
+before the run has been validated: datasets open, the resume checkpoint fits the model.
+"""
+import contextlib
 import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
 
 import numpy as np
 
-from src.engine.checkpoint import CheckpointManager, load_checkpoint
+from src.engine.checkpoint import (CheckpointManager, checkpoint_info, load_checkpoint, read_checkpoint_state,
+                                   remove_stale_temporaries)
 
 
 class NonFiniteLoss(RuntimeError):
     pass
 
 
+class TrainingInterrupted(RuntimeError):
+    """Ctrl-C during training; the message names the checkpoint to resume from."""
+
+
+# What makes a folder hold a run: what the trainer writes (train.log alone may be a fresh logger's).
+RUN_MARKERS = ("config.yaml", "checkpoints")
+
+
+class _PendingRecords(logging.Handler):
+    """Keeps log records until the run's train.log may be written (after the run is validated)."""
+
+    def __init__(self, capacity=10000):
+        super().__init__()
+        self.capacity, self.records = capacity, []
+
+    def emit(self, record):
+        if len(self.records) < self.capacity:
+            self.records.append(record)
+
+
 def get_logger(output_dir=None, name="ocr", rank=0):
+    """A logger to the console and ``output_dir/train.log``. Without ``output_dir`` records wait in
+    memory until :func:`attach_log_file` (the trainer calls it once the run is validated)."""
     logger = logging.getLogger(f"{name}.rank{rank}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
     if not any(type(h) is logging.StreamHandler for h in logger.handlers):
         stream = logging.StreamHandler()
-        stream.setFormatter(fmt)
+        stream.setFormatter(_formatter())
         logger.addHandler(stream)
-    if output_dir:
-        # A second run in the same process with the same name logs to its own folder, not the first one's.
-        path = os.path.abspath(os.path.join(output_dir, "train.log"))
-        for old in [h for h in logger.handlers if isinstance(h, logging.FileHandler) and h.baseFilename != path]:
+    # A second run in the same process with the same name logs to its own folder, not the first one's.
+    path = os.path.abspath(os.path.join(output_dir, "train.log")) if output_dir else None
+    for old in [h for h in logger.handlers if isinstance(h, (logging.FileHandler, _PendingRecords))]:
+        if not (isinstance(old, logging.FileHandler) and old.baseFilename == path):
             logger.removeHandler(old)
             old.close()
-        if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
-            os.makedirs(output_dir, exist_ok=True)
-            handler = logging.FileHandler(path)
-            handler.setFormatter(fmt)
-            logger.addHandler(handler)
+    if output_dir:
+        attach_log_file(logger, output_dir)
+    else:
+        logger.addHandler(_PendingRecords())
     return logger
+
+
+def _formatter():
+    return logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+
+
+def attach_log_file(logger, output_dir):
+    """Log into ``output_dir/train.log`` (appending), first writing the records kept so far."""
+    path = os.path.abspath(os.path.join(output_dir, "train.log"))
+    for old in [h for h in logger.handlers if isinstance(h, logging.FileHandler)]:
+        if old.baseFilename == path and os.path.exists(path):
+            return
+        logger.removeHandler(old)  # another folder's, or this one's before the old run was moved aside
+        old.close()
+    os.makedirs(output_dir, exist_ok=True)
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(_formatter())
+    for pending in [h for h in logger.handlers if isinstance(h, _PendingRecords)]:
+        for record in pending.records:
+            handler.handle(record)
+        logger.removeHandler(pending)
+    logger.addHandler(handler)
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt():
+    """Turn SIGTERM into KeyboardInterrupt while training. MindSpore's runtime installs its own SIGINT
+    handler whenever a graph runs, and that handler raises SIGTERM: without this, Ctrl-C (or a
+    scheduler's kill) ends the process silently instead of naming the checkpoint to resume from."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def holds_run(output_dir):
+    return os.path.isdir(output_dir) and any(os.path.exists(os.path.join(output_dir, m)) for m in RUN_MARKERS)
+
+
+def _inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def check_output_dir(output_dir, resume="", overwrite=False):
+    """Refuse (one line) a run that would mix with or destroy the run in ``output_dir``; reads only.
+
+    Returns True when an old run is there and ``overwrite`` asks to move it aside."""
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise ValueError(f"{output_dir}: --train.output_dir is a file, not a folder")
+    if overwrite and resume == "auto":
+        raise ValueError(f"{output_dir}: --train.resume auto continues the run there and --train.overwrite true "
+                         f"moves it aside; give one of them")
+    if not holds_run(output_dir):
+        return False
+    if resume == "auto" or (resume and _inside(resume, output_dir)):
+        return False  # continuing this run: logs and validation.jsonl are appended to
+    if overwrite:
+        return True
+    raise ValueError(f"{output_dir} already holds a run (config.yaml, checkpoints/): continue it with "
+                     f"--train.resume auto, replace it with --train.overwrite true (the old run is moved to "
+                     f"{output_dir}.old-<time>), or choose another --train.output_dir")
+
+
+def move_aside(output_dir):
+    """Rename an old run to ``<output_dir>.old-<YYYYmmdd-HHMMSS>`` (never deleted); returns the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = f"{output_dir.rstrip(os.sep)}.old-{stamp}", 1
+    while os.path.exists(target):
+        target, n = f"{output_dir.rstrip(os.sep)}.old-{stamp}-{n}", n + 1
+    os.rename(output_dir, target)
+    return target
 
 
 class Trainer:
@@ -47,12 +157,17 @@ class Trainer:
 
     With ``sink_size`` > 0, ``make_sink(step_cell, batches, sink_size)`` (see :mod:`src.engine.sink`)
     returns a function that runs that many steps per call on batches the device pulls itself.
+
+    ``config`` (the resolved config) is saved as ``config.yaml`` and stored in every checkpoint with
+    the task (``prefix``) and model name. ``overwrite`` lets :meth:`run` move an old run aside;
+    ``guard_folder`` False (data-parallel ranks > 0, inside rank 0's folder) skips that check.
     """
 
     def __init__(self, step_cell, loader, to_inputs, epochs, output_dir, logger, prefix="model",
                  log_every=50, save_every=500, keep_last=3, validate=None, validate_every=0,
                  metric="word_accuracy", format_losses=None, max_steps=0, is_writer=True,
-                 learning_rates=None, sink_size=0, make_sink=None):
+                 learning_rates=None, sink_size=0, make_sink=None, config=None, overwrite=False,
+                 guard_folder=True):
         self.step_cell = step_cell
         self.loader = loader
         self.to_inputs = to_inputs
@@ -70,17 +185,41 @@ class Trainer:
         self.learning_rates = learning_rates
         self.sink_size, self.make_sink = sink_size, make_sink
         self.manager = CheckpointManager(os.path.join(output_dir, "checkpoints"), prefix, keep_last)
+        self.prefix = prefix
+        self.config, self.overwrite, self.guard_folder = config, overwrite, guard_folder
+        self.info = checkpoint_info(self._config_to_save(), prefix) if config is not None else None
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
         self.best_metric = -math.inf
         self.last_saved = None
 
+    def _config_to_save(self):
+        # Overwriting is an action, not a setting: a saved config must never move its own run aside.
+        train = {**self.config.get("train", {}), "overwrite": False} if "train" in self.config else None
+        return {**self.config, "train": train} if train is not None else dict(self.config)
+
+    def total_steps(self):
+        """Steps this run trains in all (``max_steps`` caps the epochs)."""
+        total = self.epochs * self.loader.steps_per_epoch()
+        return min(total, self.max_steps) if self.max_steps else total
+
     def resume(self, path):
+        """Continue from ``path``: its parameters must fit the training cell exactly (an error with
+        counts otherwise), and the run it continues must not be finished."""
+        meta, _ = read_checkpoint_state(path)
+        global_step = int(meta.get("global_step", 0))
+        if global_step >= self.total_steps():
+            raise ValueError(f"{path}: the run is finished (global step {global_step} of {self.total_steps()}); "
+                             f"to train longer pass a larger --train.max_steps or --train.epochs")
         # The learning-rate table comes from the config, so a resumed run may lengthen its schedule.
-        meta, _ = load_checkpoint(path, self.step_cell, skip=("learning_rate",))
+        meta, _ = load_checkpoint(path, self.step_cell, skip=("learning_rate",), weights_only=False)
         self.epoch = int(meta.get("epoch", 0))
         self.step_in_epoch = int(meta.get("step_in_epoch", 0))
-        self.global_step = int(meta.get("global_step", 0))
+        self.global_step = global_step
         self.best_metric = float(meta.get("best_metric", -math.inf))
+        best = self.manager.best_path
+        if _inside(path, self.output_dir) and os.path.isfile(best):
+            # A step checkpoint may predate the latest validation: keep the run's best, not an older one.
+            self.best_metric = max(self.best_metric, float(read_checkpoint_state(best)[0].get("best_metric", -math.inf)))
         if self.step_in_epoch >= self.loader.steps_per_epoch():
             self.epoch, self.step_in_epoch = self.epoch + 1, 0
         self.last_saved = path
@@ -93,7 +232,7 @@ class Trainer:
 
     def save(self):
         if self.is_writer:
-            self.last_saved = self.manager.save(self.step_cell, self._meta())
+            self.last_saved = self.manager.save(self.step_cell, self._meta(), self.info)
         return self.last_saved
 
     def _run_validation(self):
@@ -106,7 +245,7 @@ class Trainer:
         if value is not None and value > self.best_metric:
             self.best_metric = value
             if self.is_writer:
-                self.manager.save_best(self.step_cell, self._meta())
+                self.manager.save_best(self.step_cell, self._meta(), self.info)
                 self.log.info(f"new best {self.metric} {value:.4f}: saved best.ckpt")
         if self.is_writer:
             with open(os.path.join(self.output_dir, "validation.jsonl"), "a", encoding="utf-8") as handle:
@@ -114,20 +253,61 @@ class Trainer:
         return metrics
 
     def run(self, resume=None):
-        """Resume (a checkpoint path, or 'auto' for the newest one) and train; returns the last checkpoint."""
-        if resume:
-            path = self.manager.latest() if resume == "auto" else resume
-            if path:
-                self.resume(path)
-            else:
-                self.log.info("resume=auto: no checkpoint found, starting from scratch")
-        start = time.time()
+        """Resume (a checkpoint path, or 'auto' for the newest one) and train; returns the last checkpoint.
+
+        Everything is checked before the first file is written; Ctrl-C raises :class:`TrainingInterrupted`
+        naming the checkpoint to resume from."""
         try:
-            last = self.fit()
+            with stop_signals_interrupt():
+                move_old_run = self.guard_folder and check_output_dir(self.output_dir, resume, self.overwrite)
+                if resume:
+                    path = self.manager.latest() if resume == "auto" else resume
+                    if path:
+                        self.resume(path)
+                    else:
+                        self.log.info("resume=auto: no checkpoint found, starting from scratch")
+                self._open_run_folder(move_old_run)
+                start = time.time()
+                last = self.fit()
+        except KeyboardInterrupt:
+            message = self._interrupted_message()
+            self._log_to_file_only(f"stopped: {message}")  # the console gets it once, from the caller
+            raise TrainingInterrupted(message) from None
         finally:
             self.loader.close()
         self.log.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
         return last
+
+    def _open_run_folder(self, move_old_run):
+        """The run is valid: claim the folder, then write its log, config and (later) checkpoints."""
+        from src.config import save_config
+
+        moved = move_aside(self.output_dir) if move_old_run else None
+        attach_log_file(self.log, self.output_dir)
+        if moved:
+            self.log.info(f"--train.overwrite: the previous run in {self.output_dir} was moved to {moved}")
+        if self.is_writer:
+            stale = remove_stale_temporaries(self.manager.directory)
+            if stale:
+                self.log.info(f"removed {len(stale)} temporary file(s) of an interrupted save, e.g. {stale[0]}")
+            if self.config is not None:
+                save_config(self._config_to_save(), os.path.join(self.output_dir, "config.yaml"))
+
+    def _log_to_file_only(self, text):
+        record = self.log.makeRecord(self.log.name, logging.INFO, __file__, 0, text, None, None)
+        for handler in self.log.handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.handle(record)
+
+    def _interrupted_message(self):
+        newest = self.manager.latest() or self.last_saved
+        where = f"interrupted at global step {self.global_step}"
+        if not newest:
+            return f"{where}; no checkpoint saved yet, nothing to resume"
+        config = os.path.join(self.output_dir, "config.yaml")
+        command = (f"python train.py --model {self.prefix} --config {config} --train.resume auto"
+                   if os.path.isfile(config) else f"--train.resume {newest}")
+        return f"{where}; newest checkpoint {newest}; resume with: {command}"
 
     def _check_finite(self, values, steps=1):
         if not all(math.isfinite(v) for v in values):
@@ -241,17 +421,15 @@ def build_trainer(cfg, run, step_cell, loader, to_inputs, logger, prefix, valida
                   format_losses=None, learning_rates=None):
     """A :class:`Trainer` with the ``train`` section's settings: intervals, checkpoints, and the
     data sink (``train.data_sink``, Ascend by default). Rank 0 writes checkpoints and the config
-    unless ``train.save_all_ranks``."""
-    from src.config import save_config
+    unless ``train.save_all_ranks``; nothing is written before :meth:`Trainer.run` has validated the run."""
     from src.engine import sink
 
     t = cfg["train"]
     is_writer = run["rank"] == 0 or t.get("save_all_ranks", False)
-    if is_writer:
-        save_config(cfg, os.path.join(t["output_dir"], "config.yaml"))
     sink_size = sink.resolve_sink_size(t.get("data_sink", "auto"), cfg["system"]["device_target"], t["log_every"])
     return Trainer(step_cell, loader, to_inputs, t["epochs"], t["output_dir"], logger, prefix=prefix,
                    log_every=t["log_every"], save_every=t["save_every"], keep_last=t["keep_last"],
                    validate=validate, validate_every=t["validate_every"], metric=metric,
                    format_losses=format_losses, max_steps=t["max_steps"], is_writer=is_writer,
-                   learning_rates=learning_rates, sink_size=sink_size, make_sink=sink.mindspore_sink)
+                   learning_rates=learning_rates, sink_size=sink_size, make_sink=sink.mindspore_sink,
+                   config=cfg, overwrite=bool(t.get("overwrite", False)), guard_folder=run["rank"] == 0)
