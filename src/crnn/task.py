@@ -4,6 +4,8 @@ import numpy as np
 from src.data.charset import Charset
 from src.data.concat import Concat
 from src.data.loader import BatchLoader
+from src.data.mixed import MixedWordDataset, shares
+from src.data.photos import backgrounds_from_config
 from src.data.render import font_dirs_from_config
 from src.data.words import WordDataset, open_word_source
 from src.exported import load_exported
@@ -49,13 +51,52 @@ class ConcatSource(Concat):
         return source.lexicon(j)
 
 
-def build_dataset(cfg, charset, spec, num_samples, seed):
+def dataset_entries(spec):
+    """A dataset value as a list of ``{source, ratio, augment}``: a string (comma-separated paths),
+    or a list of strings and mappings like ``{source: data/real, ratio: 0.4, augment: true}``."""
+    if spec is None or spec == "":
+        return []
+    items = spec if isinstance(spec, list) else [spec]
+    entries = []
+    for item in items:
+        if isinstance(item, dict):
+            unknown = set(item) - {"source", "ratio", "augment"}
+            if "source" not in item or unknown:
+                raise ValueError(f"dataset entry {item!r}: expected keys source, ratio, augment")
+            sources, ratio, augment = str(item["source"]), item.get("ratio"), bool(item.get("augment", False))
+        else:
+            sources, ratio, augment = str(item), None, False
+        parts = [p.strip() for p in sources.split(",") if p.strip()]
+        if parts:
+            entries.append({"source": parts, "ratio": ratio, "augment": augment})
+    return entries
+
+
+def _word_dataset(cfg, charset, parts, num_samples, seed):
     data, image = cfg["data"], cfg["image"]
-    sources = [open_word_source(part.strip(), charset.alphabet, charset.max_length, num_samples, seed,
-                                font_dirs_from_config(data.get("fonts")))
-               for part in str(spec).split(",") if part.strip()]
+    sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed,
+                                font_dirs_from_config(data.get("fonts")),
+                                backgrounds_from_config(data.get("backgrounds")))
+               for part in parts]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
     return WordDataset(source, charset, image["height"], image["width"], image["channels"])
+
+
+def build_dataset(cfg, charset, spec, num_samples, seed):
+    """A WordDataset, or a MixedWordDataset of ``num_samples`` draws per epoch when any entry of
+    ``spec`` has a sampling ratio (entries without one then count as ratio 1)."""
+    entries = dataset_entries(spec)
+    if not entries:
+        raise ValueError("no dataset given")
+    if not any(e["ratio"] is not None or e["augment"] for e in entries):
+        return _word_dataset(cfg, charset, [p for e in entries for p in e["source"]], num_samples, seed)
+    ratios = [1.0 if e["ratio"] is None else float(e["ratio"]) for e in entries]
+    counts = shares(ratios, num_samples)
+    epochs = max(1, int(cfg["train"].get("epochs", 1)))
+    # A synthetic part renders exactly the words its share needs over the run: none repeat.
+    parts = [_word_dataset(cfg, charset, e["source"], max(1, int(n)) * epochs, seed + 1000 * j)
+             for j, (e, n) in enumerate(zip(entries, counts))]
+    return MixedWordDataset(parts, ratios, num_samples, seed, [e["augment"] for e in entries])
 
 
 def crnn_inputs(charset):
@@ -154,6 +195,10 @@ def train(cfg, run, logger):
 
     network = build_network(cfg, charset)
     logger.info(f"model {cfg['model']['name']}: {count_parameters(network) / 1e6:.2f} M parameters")
+    if t.get("pretrained"):
+        from src.crnn.pretrained import init_from_vgg16
+
+        init_from_vgg16(network, t["pretrained"], logger.info)
     optimizer = build_optimizer(cfg, network.trainable_params(), learning_rates)
     step_cell = train_step_for(cfg, network, CRNNWithLoss(network), optimizer, logger.info)
 
