@@ -1,5 +1,6 @@
 """Evaluate a trained model.
 
+    python eval.py --model crnn --dataset PATH [PATH ...]            # the shipped weights (weights/)
     python eval.py --model crnn --dataset PATH [PATH ...] --ckpt runs/crnn_cpu/checkpoints/best.ckpt
     python eval.py --model crnn --dataset PATH --mindir crnn.mindir
 
@@ -22,19 +23,20 @@ def add_arguments(parser):
     parser.add_argument("--det_mindir", help="e2e: exported detector (.mindir or .onnx)")
     parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
-    parser.add_argument("--ckpt", help="checkpoint to evaluate")
+    parser.add_argument("--ckpt", help="checkpoint to evaluate (default: the shipped weights in weights/)")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
     parser.add_argument("--report", help="JSON report with metrics and per-sample predictions")
     parser.add_argument("--visualize", metavar="DIR", help="deeptext: draw ground truth and predictions into DIR")
 
 
 def evaluate_e2e(args):
-    from infer import build_predictor
+    from infer import build_predictor, use_shipped_weights
     from src.deeptext.task import _parse_dataset_arg, build_samples
     from src.e2e.evaluate import evaluate
 
     args.mode, args.lexicon = "e2e", None
     args.det_config, args.rec_config = args.config, None
+    use_shipped_weights(args)
     det_cfg = load_det_config(args)
     setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
     predictor = build_predictor(args)
@@ -59,11 +61,9 @@ def load_det_config(args):
 
 
 def main(argv=None):
-    args, cfg = parse(argv, __doc__, add_arguments, models=("crnn", "deeptext", "e2e"))
+    args, cfg = parse(argv, __doc__, add_arguments, models=("crnn", "deeptext", "e2e"), shipped_default=True)
     if args.model == "e2e":
         return evaluate_e2e(args)
-    if not args.ckpt and not args.mindir:
-        raise ValueError("give --ckpt FILE or --mindir FILE")
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
     options = {"visualize_dir": args.visualize} if args.visualize else {}
     return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, args.mindir, args.report, **options)

@@ -1,5 +1,6 @@
 """Read text in photographs: DeepText finds the words, CRNN reads them.
 
+    python infer.py --image photo.jpg --visualize out/                 # the shipped weights (weights/)
     python infer.py --image photo.jpg --det_ckpt runs/deeptext_cpu/checkpoints/best.ckpt \\
                     --rec_ckpt runs/crnn_cpu/checkpoints/best.ckpt --visualize out/
     python infer.py --image photos/ --det_mindir deeptext.mindir --rec_mindir crnn.mindir --jsonl results.jsonl
@@ -93,8 +94,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", required=True, help="an image or a folder of images")
     parser.add_argument("--mode", default="e2e", choices=("e2e", "det", "rec"))
-    parser.add_argument("--det_ckpt")
-    parser.add_argument("--rec_ckpt")
+    parser.add_argument("--det_ckpt", help="default: the shipped weights/ detector")
+    parser.add_argument("--rec_ckpt", help="default: the shipped weights/ recogniser")
     parser.add_argument("--det_mindir", help="exported detector (.mindir or .onnx)")
     parser.add_argument("--rec_mindir", help="exported recogniser (.mindir or .onnx)")
     parser.add_argument("--det_config", help="default: the config.yaml of the detector's run")
@@ -109,14 +110,22 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def use_shipped_weights(args):
+    """A model given neither a checkpoint nor an exported file runs with the shipped weights."""
+    from src.weights import shipped_checkpoint
+
+    need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
+    if need_det and not (args.det_ckpt or args.det_mindir):
+        args.det_ckpt = shipped_checkpoint("deeptext")
+    if need_rec and not (args.rec_ckpt or args.rec_mindir):
+        args.rec_ckpt = shipped_checkpoint("crnn")
+
+
 def build_predictor(args):
     from src.e2e import OCRPredictor
 
     need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
-    if need_det and not (args.det_ckpt or args.det_mindir):
-        raise ValueError("give --det_ckpt or --det_mindir")
-    if need_rec and not (args.rec_ckpt or args.rec_mindir):
-        raise ValueError("give --rec_ckpt or --rec_mindir")
+    use_shipped_weights(args)
     det_cfg = config_for("deeptext", args.det_ckpt, args.det_config) if need_det else None
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     detector = recognizer = None

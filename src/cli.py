@@ -82,8 +82,9 @@ def config_for(model, ckpt=None, explicit=None, overrides=()):
     return load_config(explicit or default_config(model), list(overrides), defaults=default_config(model))
 
 
-def parse(argv, description, add_arguments=None, models=MODELS):
-    """Parse known arguments; everything else is a ``--key value`` config override."""
+def parse(argv, description, add_arguments=None, models=MODELS, shipped_default=False):
+    """Parse known arguments; everything else is a ``--key value`` config override. With
+    ``shipped_default``, a missing ``--ckpt`` (and ``--mindir``) means the shipped weights."""
     parser = argparse.ArgumentParser(description=description,
                                      epilog="Any config key can be overridden: --train.lr 0.01 or --lr 0.01")
     parser.add_argument("--model", required=True, choices=models)
@@ -93,6 +94,12 @@ def parse(argv, description, add_arguments=None, models=MODELS):
         add_arguments(parser)
     args, overrides = parser.parse_known_args(argv)
     cfg = None
+    if shipped_default and args.model in MODELS and not getattr(args, "ckpt", None) \
+            and not getattr(args, "mindir", None):
+        from src.weights import shipped_checkpoint
+
+        args.ckpt = shipped_checkpoint(args.model)
+        print(f"using the shipped {args.model} weights {os.path.relpath(args.ckpt)}", file=sys.stderr)
     if args.model in MODELS:
         cfg = config_for(args.model, getattr(args, "ckpt", None), args.config, overrides)
     else:

@@ -123,6 +123,13 @@ class OCRPredictor:
         self.lexicon = list(lexicon) if lexicon else None
 
     @classmethod
+    def from_pretrained(cls, **kwargs):
+        """The shipped detector and recogniser (weights/), each read with the config it carries."""
+        from src.weights import shipped_checkpoint
+
+        return cls.from_checkpoints(shipped_checkpoint("deeptext"), shipped_checkpoint("crnn"), **kwargs)
+
+    @classmethod
     def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
                          rec_cfg=None, **kwargs):
         from src.cli import config_for

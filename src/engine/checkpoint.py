@@ -251,9 +251,10 @@ class _SkippingView:
         return [p for p in self.cell.get_parameters() if p.name not in self.skip]
 
 
-def save_release_weights(source, destination, dtype=None):
+def save_release_weights(source, destination, dtype=None, info=None):
     """Copy a training checkpoint's model weights (no optimizer state) with its decoding info into
-    ``destination``, optionally cast to ``dtype`` (e.g. ``mindspore.float16``) to halve the file."""
+    ``destination``, optionally cast to ``dtype`` (e.g. ``mindspore.float16``) to halve the file.
+    ``info`` ({task, model, config}) fills in what an older checkpoint does not carry itself."""
     params = _read(source)
     names = {k for k in params if not k.startswith(_META_PREFIX)}
     items = []
@@ -263,6 +264,6 @@ def save_release_weights(source, destination, dtype=None):
         if dtype is not None and value.dtype in (ms.float32, ms.float16, ms.bfloat16):
             value = value.astype(dtype)
         items.append({"name": name, "data": value})
-    info = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
-    atomic_save(items, destination, None, info)
+    stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+    atomic_save(items, destination, None, {**(info or {}), **stored})
     return destination
