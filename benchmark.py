@@ -95,8 +95,16 @@ def benchmark_deeptext(args):
     from src.models import create_model
 
     variants = [args.variant] if args.variant else ["deeptext_vgg16", "deeptext_vgg16_small"]
+    if args.config:  # the model a training config builds (variant, input size, backbone settings)
+        from src.cli import default_config
+        from src.config import load_config
+        from src.deeptext.task import build_model
+
+        cfg = load_config(args.config, defaults=default_config("deeptext"))
+        variants = [cfg]
     for name in variants:
-        model = create_model(name)
+        model = build_model(name) if args.config else create_model(name)
+        name = name["model"]["name"] if args.config else name
         h, w = int(model.image_height), int(model.image_width)
         scenes = SyntheticScenes(args.batch_size, seed=0, height=h, width=w)
         dataset = DetectionDataset(scenes, h, w, max_boxes=64)
@@ -208,9 +216,15 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--breakdown", action="store_true", help="deeptext: time each stage of detection alone")
+    parser.add_argument("--config", help="deeptext: time the model this training config builds")
     args = parser.parse_args(argv)
     if args.model == "crnn":
         args.variant = args.variant or "crnn_vgg"
+    if args.batch_size is None and args.model == "deeptext" and args.config:
+        from src.cli import default_config
+        from src.config import load_config
+
+        args.batch_size = load_config(args.config, defaults=default_config("deeptext"))["train"]["batch_size"]
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)

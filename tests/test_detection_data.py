@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, requires_shared
-from src.data.detection import AnnotationError, read_detection_dataset
+from src.data.detection import AnnotationError, clean_boxes, read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, flip, load_rgb, pad_boxes, resize
+from src.data.detection_sources import MixedSamples, build_detection_samples, source_entries
 from src.data.synth_scenes import SyntheticScenes
 
 
@@ -36,7 +37,7 @@ def test_icdar15_fixture():
 def test_gt_folder_formats(tmp_path, fmt, line, box, text):
     (tmp_path / "img").mkdir()
     (tmp_path / "gt").mkdir()
-    make_image(tmp_path / "img" / "img_1.jpg")
+    make_image(tmp_path / "img" / "img_1.jpg", size=(300, 1000))  # boxes inside the image stay as written
     (tmp_path / "gt" / "gt_img_1.txt").write_text(line + "\n")
     (tmp_path / "gt" / "gt_img_2.txt").write_text(line + "\n")  # its image is missing
     samples, missing = read_detection_dataset({"format": fmt, "images": str(tmp_path / "img"),
@@ -128,3 +129,157 @@ def test_mindrecord_round_trip_and_waiting_ranks(tmp_path):
         np.testing.assert_allclose(sample.boxes, source.boxes)
         assert sample.ignore.tolist() == source.ignore.tolist()
         assert load_rgb(sample).shape == (720, 1280, 3)
+
+
+# --- ICDAR 2003 and SVT XML, hold-out, ground-truth cleaning, mixing by ratio ------------------------------
+
+IC03_TEST = os.path.join(FIXTURES, "ic03", "SceneTrialTest")
+TRAIN = os.path.join(os.path.dirname(FIXTURES), "train")
+IC03_TRAIN = {"format": "ic03", "images": os.path.join(TRAIN, "ic03_train", "SceneTrialTrain"),
+              "annotations": os.path.join(TRAIN, "ic03_train", "SceneTrialTrain", "words.xml")}
+SVT_TRAIN = {"format": "svt", "images": os.path.join(TRAIN, "svt_train"),
+             "annotations": os.path.join(TRAIN, "svt_train", "train.xml")}
+
+
+def xml_dataset(tmp_path, rects, name="scene/a.jpg", size=(100, 200), encoding="ISO-8859-1"):
+    """A words.xml with one image of ``size`` (height, width) and the given taggedRectangles."""
+    (tmp_path / "scene").mkdir(exist_ok=True)
+    make_image(tmp_path / "scene" / "a.jpg", size=size)
+    body = "".join(f'<taggedRectangle x="{x}" y="{y}" width="{w}" height="{h}"><tag>{tag}</tag></taggedRectangle>'
+                   for x, y, w, h, tag in rects)
+    xml = (f'<?xml version="1.0" encoding="{encoding}"?><tagset><image><imageName>{name}</imageName>'
+           f'<taggedRectangles>{body}</taggedRectangles></image></tagset>')
+    (tmp_path / "words.xml").write_bytes(xml.encode(encoding))
+    return {"format": "ic03", "images": str(tmp_path), "annotations": str(tmp_path / "words.xml")}
+
+
+@requires_shared
+def test_icdar2003_words_and_locations_and_svt_fixtures():
+    words, missing = read_detection_dataset({"format": "ic03", "images": IC03_TEST,
+                                             "annotations": os.path.join(IC03_TEST, "words.xml")})
+    assert len(words) == 3 and len(missing) == 246  # the fixture keeps 3 of the 249 images
+    sample = next(s for s in words if s.image_path.endswith("PICT0015.JPG"))
+    assert len(sample.boxes) == len(sample.texts) > 0 and not sample.ignore.any()
+    locations, _ = read_detection_dataset({"format": "ic03", "images": IC03_TEST,
+                                           "annotations": os.path.join(IC03_TEST, "locations.xml")})
+    by_path = {s.image_path: s for s in locations}
+    np.testing.assert_allclose(by_path[sample.image_path].boxes, sample.boxes)
+    assert set(by_path[sample.image_path].texts) == {""}  # locations.xml has no words
+    svt_root = os.path.join(FIXTURES, "svt")
+    svt, missing = read_detection_dataset({"format": "svt", "images": svt_root,
+                                           "annotations": os.path.join(svt_root, "test.xml")})
+    assert len(svt) == 3 and len(missing) == 246
+    assert all(t.isupper() for s in svt for t in s.texts)
+
+
+def test_xml_boxes_are_floats_clamped_to_the_image_and_names_stay_in_the_root(tmp_path):
+    spec = xml_dataset(tmp_path, [(10.5, 20.0, 30.0, 15.5, "Caf\xe9"), (-5, 90, 50, 30, "edge"), (150, 10, 100, 20, "out")])
+    counts = {}
+    samples, missing = read_detection_dataset(spec, counts)
+    assert not missing and len(samples) == 1
+    np.testing.assert_allclose(samples[0].boxes, [[10.5, 20, 40.5, 35.5], [0, 90, 45, 100], [150, 10, 200, 30]])
+    assert samples[0].texts == ["Caf\xe9", "edge", "out"]  # ISO-8859-1 decoded
+    assert counts["boxes"] == 3 and counts["clipped to the image"] == 2
+    root = tmp_path / "root"
+    root.mkdir()
+    make_image(tmp_path / "outside.jpg")  # a real image, but not the dataset's
+    for outside in ("../outside.jpg", str(tmp_path / "outside.jpg"), "scene/../../outside.jpg"):
+        counts = {}
+        escaped = xml_dataset(root, [(1, 1, 5, 5, "x")], name=outside)
+        assert read_detection_dataset(escaped, counts) == ([], [])
+        assert counts["outside the dataset folder"] == 1
+    (root / "scene" / "notes.jpg").write_text("not an image")
+    counts = {}
+    assert read_detection_dataset(xml_dataset(root, [(1, 1, 5, 5, "x")], name="scene/notes.jpg"), counts) == ([], [])
+    assert counts == {"unreadable images": 1}
+
+
+def test_nan_inf_inverted_and_off_image_boxes_are_dropped_and_counted(tmp_path):
+    keep, boxes, problems = clean_boxes([[1, 1, 9, 9], [np.nan, 0, 5, 5], [0, 0, np.inf, 5], [8, 8, 2, 2],
+                                         [50, 50, 60, 60], [-10, 2, 5, 8], [3, 3, 3.5, 9]], width=20, height=10)
+    assert keep.tolist() == [True, False, False, False, False, True, False]
+    np.testing.assert_allclose(boxes, [[1, 1, 9, 9], [0, 2, 5, 8]])
+    assert problems == {"clipped to the image": 1, "dropped: NaN/inf": 2, "dropped: inverted or under 1 px": 2,
+                        "dropped: off the image": 1}
+    # The same through an ICDAR 2013 ground-truth file, with the words and do-not-care flags kept aligned.
+    (tmp_path / "img").mkdir()
+    (tmp_path / "gt").mkdir()
+    make_image(tmp_path / "img" / "img_1.jpg", size=(40, 60))
+    (tmp_path / "gt" / "gt_img_1.txt").write_text('1 2 10 12 "ok"\nnan 2 10 12 "nan"\n0 0 inf 9 "inf"\n'
+                                                   '30 20 10 5 "inverted"\n70 0 90 9 "off"\n50 30 80 50 "###"\n')
+    counts = {}
+    samples, _ = read_detection_dataset({"format": "ic13", "images": str(tmp_path / "img"),
+                                         "annotations": str(tmp_path / "gt")}, counts)
+    assert samples[0].texts == ["ok", "###"] and samples[0].ignore.tolist() == [False, True]
+    np.testing.assert_allclose(samples[0].boxes, [[1, 2, 10, 12], [50, 30, 60, 40]])
+    assert counts == {"boxes": 6, "clipped to the image": 1, "dropped: NaN/inf": 2,
+                      "dropped: inverted or under 1 px": 1, "dropped: off the image": 1}
+
+
+def test_a_non_finite_box_never_becomes_a_full_image_training_box():
+    from src.data.detection import DetectionSample
+
+    sample = DetectionSample("mem", np.array([[-np.inf, 0, np.inf, 8], [2, 2, 12, 9]], np.float32), np.zeros(2, bool),
+                             image=np.zeros((32, 48, 3), np.uint8))
+    _, (boxes, valid) = DetectionDataset([sample], 32, 48, max_boxes=4).load(0)
+    assert valid.sum() == 1
+    np.testing.assert_allclose(boxes[0], [2, 2, 12, 9])
+
+
+def test_spec_mistakes_are_one_line_errors(tmp_path):
+    spec = xml_dataset(tmp_path, [(1, 1, 5, 5, "x")])
+    with pytest.raises(AnnotationError, match="unknown key.*holdot"):
+        read_detection_dataset({**spec, "holdot": "only"})
+    with pytest.raises(AnnotationError, match="holdout must be exclude, only or none"):
+        read_detection_dataset({**spec, "holdout": "some"})
+    with pytest.raises(AnnotationError, match="holdout is defined for ic03 and svt only"):
+        read_detection_dataset({"format": "ic13", "images": str(tmp_path), "annotations": str(tmp_path), "holdout": "only"})
+    with pytest.raises(AnnotationError, match="use synthetic or photo_synth"):
+        source_entries("ic03")
+    with pytest.raises(AnnotationError, match="ratio must be a number >= 0"):
+        source_entries([{"format": "photo_synth", "ratio": -1}])
+
+
+@requires_shared
+def test_held_out_scenes_partition_the_real_training_sets():
+    from src.data.holdout import is_held_out
+
+    sizes = {}
+    for spec in (IC03_TRAIN, SVT_TRAIN):
+        everything, _ = read_detection_dataset(spec)
+        kept, _ = read_detection_dataset({**spec, "holdout": "exclude"})
+        held, _ = read_detection_dataset({**spec, "holdout": "only"})
+        names = {s.image_path for s in everything}
+        assert {s.image_path for s in kept} | {s.image_path for s in held} == names
+        assert not {s.image_path for s in kept} & {s.image_path for s in held}
+        relative = [os.path.relpath(s.image_path, spec["images"]) for s in held]
+        assert all(is_held_out(spec["format"], name) for name in relative)
+        sizes[spec["format"]] = (len(held), len(everything), sum(len(s.boxes) for s in held))
+    assert sizes == {"ic03": (24, 201, 86), "svt": (13, 100, 36)}
+
+
+def test_mixing_by_ratio_draws_shares_and_sees_every_real_sample_before_repeating():
+    real = [f"real{i}" for i in range(5)]
+    generated = [f"gen{i}" for i in range(40)]
+    mixed = MixedSamples([generated, real], [0.6, 0.4], num_samples=10, seed=3)
+    assert len(mixed) == 10 and mixed.counts.tolist() == [6, 4]
+    epoch0 = [mixed.draw(k, 0) for k in range(10)]
+    epoch1 = [mixed.draw(k, 1) for k in range(10)]
+    assert sum(x.startswith("real") for x in epoch0) == 4
+    assert set([x for x in epoch0 + epoch1 if x.startswith("real")][:5]) == set(real)
+    assert [mixed.draw(k, 1) for k in range(10)] == epoch1  # a pure function of (seed, epoch, k)
+    assert len(set(x for x in epoch0 + epoch1 if x.startswith("gen"))) == 12  # generated scenes never repeat
+
+
+def test_config_sources_mix_photo_scenes_with_a_real_set_and_report_its_boxes(tmp_path):
+    spec = xml_dataset(tmp_path, [(1, 1, 5, 5, "ok"), (300, 1, 5, 5, "gone")])
+    logged = []
+    scene = {"height": 64, "width": 96, "max_words": 3, "font_dirs": (), "backgrounds": ()}
+    samples = build_detection_samples([{"format": "photo_synth", "ratio": 3}, {**spec, "ratio": 1}], 8, 1, scene,
+                                      epochs=2, log=logged.append)
+    assert len(samples) == 8 and samples.counts.tolist() == [6, 2]
+    assert len(samples.parts[0]) == 12  # 6 draws x 2 epochs of distinct generated scenes
+    assert "ratio 3 (6 draws): text painted on photos" in samples.name
+    assert "1 dropped: off the image" in samples.name and samples.box_counts["dropped: off the image"] == 1
+    dataset = DetectionDataset(samples, 64, 96, max_boxes=4, augment=True)
+    assert dataset.load(7, epoch=1)[0].shape == (3, 64, 96)

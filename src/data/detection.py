@@ -1,8 +1,13 @@
-"""Text-detection datasets: readers for ICDAR 2013 / 2011 born-digital / 2015, SCUT-FORU and COCO-Text v2,
-and the common sample type.
+"""Text-detection datasets: readers for ICDAR 2013 / 2011 born-digital / 2015, SCUT-FORU, COCO-Text v2,
+ICDAR 2003 (words.xml / locations.xml) and SVT (train.xml / test.xml), and the common sample type.
 
 Every reader returns a list of :class:`DetectionSample` with axis-aligned boxes (x1, y1, x2, y2) and a
 ``ignore`` flag per box (do-not-care regions: ``###`` in ICDAR 2015, illegible words in COCO-Text).
+
+Ground truth is cleaned where it is read (:func:`clean_boxes`): boxes with NaN/inf are dropped, the rest
+are clipped to the image (its real size, read from the file header), and boxes left under a pixel wide or
+high (inverted, off the image, empty) are dropped. ``read_detection_dataset(spec, counts)`` adds what it
+clipped and dropped to ``counts``, for the training summary and evaluation reports.
 """
 import glob
 import json
@@ -95,10 +100,10 @@ LINE_PARSERS = {"ic13": parse_icdar13_line, "ic11": parse_icdar11_line, "scut": 
                 "ic15": parse_icdar15_line}
 
 
-def read_gt_folder(image_dir, annotation_dir, fmt):
+def read_gt_folder(image_dir, annotation_dir, fmt, counts=None):
     """Pairs ``gt_<stem>.txt`` (or ``<stem>.txt``) with ``<stem>.<ext>`` in ``image_dir``."""
     if fmt not in LINE_PARSERS:
-        raise AnnotationError(f"unknown detection format '{fmt}' (use {', '.join(sorted(LINE_PARSERS))} or cocotext)")
+        raise AnnotationError(f"unknown detection format '{fmt}' (use {', '.join(sorted(LINE_PARSERS))}, cocotext, ic03, svt or mindrecord)")
     if not os.path.isdir(annotation_dir):
         raise AnnotationError(f"{annotation_dir}: annotation folder not found")
     parse = LINE_PARSERS[fmt]
@@ -116,14 +121,18 @@ def read_gt_folder(image_dir, annotation_dir, fmt):
             boxes.append(box)
             texts.append(text)
             ignore.append(text == "###")
-        samples.append(DetectionSample(image, np.array(boxes, np.float32).reshape(-1, 4),
-                                       np.array(ignore, bool), texts))
+        size = image_size(image)
+        if size is None:
+            _count(counts, "unreadable images")
+            continue
+        samples.append(clean_sample(DetectionSample(image, np.array(boxes, np.float32).reshape(-1, 4),
+                                                    np.array(ignore, bool), texts), size, counts))
     if not samples and not missing:
         raise AnnotationError(f"{annotation_dir}: no .txt annotation files")
     return samples, missing
 
 
-def read_cocotext(image_dir, json_path, split="train"):
+def read_cocotext(image_dir, json_path, split="train", counts=None):
     """COCO-Text v2: legible words are text, illegible ones do-not-care; images of ``split`` only."""
     if not os.path.isfile(json_path):
         raise AnnotationError(f"{json_path}: file not found")
@@ -148,24 +157,150 @@ def read_cocotext(image_dir, json_path, split="train"):
             boxes.append([x, y, x + w, y + h])
             ignore.append(ann.get("legibility") != "legible")
             texts.append(ann.get("utf8_string", ""))
-        samples.append(DetectionSample(path, np.array(boxes, np.float32).reshape(-1, 4), np.array(ignore, bool), texts))
+        size = (info["width"], info["height"]) if "width" in info and "height" in info else image_size(path)
+        samples.append(clean_sample(DetectionSample(path, np.array(boxes, np.float32).reshape(-1, 4),
+                                                    np.array(ignore, bool), texts), size, counts))
     return samples, missing
 
 
-def read_detection_dataset(spec):
-    """``spec``: dict with ``format`` (ic13, ic11, scut, ic15, cocotext), ``images``, ``annotations`` and,
-    for COCO-Text, ``split``; or ``{format: mindrecord, path: FILE}``. Returns (samples, names of images
-    that were missing)."""
+# --- ground-truth cleaning ---------------------------------------------------------------------------
+
+BOX_PROBLEMS = ("clipped to the image", "dropped: NaN/inf", "dropped: inverted or under 1 px", "dropped: off the image")
+
+
+def _count(counts, what, number=1):
+    if counts is not None:
+        counts[what] = counts.get(what, 0) + number
+
+
+def image_size(path):
+    """(width, height) from the image file's header, or None when it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+def clean_boxes(boxes, width=None, height=None, min_size=1.0):
+    """``(keep mask, cleaned (K, 4) boxes, {problem: count})`` for x1, y1, x2, y2 boxes of an image of
+    ``width`` x ``height`` (None: size unknown, no clipping). Non-finite boxes and boxes under
+    ``min_size`` pixels are dropped; boxes reaching outside the image are clipped to it."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    finite = np.isfinite(boxes).all(axis=1)
+    safe = np.where(finite[:, None], boxes, 0.0)
+    inverted = finite & ((safe[:, 2] - safe[:, 0] < min_size) | (safe[:, 3] - safe[:, 1] < min_size))
+    clipped = safe if width is None else np.clip(safe, 0, [width, height, width, height])
+    moved = finite & ~inverted & (clipped != safe).any(axis=1)
+    off_image = finite & ~inverted & ((clipped[:, 2] - clipped[:, 0] < min_size) | (clipped[:, 3] - clipped[:, 1] < min_size))
+    keep = finite & ~inverted & ~off_image
+    counts = {"clipped to the image": int((moved & keep).sum()), "dropped: NaN/inf": int((~finite).sum()),
+              "dropped: inverted or under 1 px": int(inverted.sum()), "dropped: off the image": int(off_image.sum())}
+    return keep, clipped[keep].astype(np.float32), counts
+
+
+def clean_sample(sample, size, counts=None):
+    """``sample`` with its boxes cleaned for an image of ``size`` (width, height) or None; adds the
+    number of boxes read and the problems to ``counts`` (a dict) when given."""
+    keep, boxes, problems = clean_boxes(sample.boxes, *(size or (None, None)))
+    _count(counts, "boxes", len(keep))
+    for problem, number in problems.items():
+        _count(counts, problem, number)
+    sample.boxes = boxes
+    sample.ignore = np.asarray(sample.ignore, bool)[keep]
+    if sample.texts and len(sample.texts) == len(keep):
+        sample.texts = [text for text, kept in zip(sample.texts, keep) if kept]
+    return sample
+
+
+def describe_box_counts(counts):
+    """``889 boxes (12 clipped to the image, 1 dropped: NaN/inf)`` from :func:`clean_sample`'s counts."""
+    problems = ", ".join(f"{counts[p]} {p}" for p in BOX_PROBLEMS if counts.get(p))
+    return f"{counts.get('boxes', 0)} boxes" + (f" ({problems})" if problems else " (all inside their images)")
+
+
+# --- ICDAR 2003 and SVT XML ---------------------------------------------------------------------------
+
+HOLDOUT_CHOICES = ("exclude", "only")
+
+
+def read_tagged_rectangles(image_root, xml_path, fmt, holdout=None, counts=None):
+    """ICDAR 2003 ``words.xml``/``locations.xml`` and SVT ``train.xml``/``test.xml``: ``<image>`` entries
+    with ``<imageName>`` (relative to ``image_root``) and ``<taggedRectangle x y width height>`` (floats;
+    ``<tag>`` is the word, absent in locations.xml). Image names that leave ``image_root`` are skipped and
+    counted (``counts['outside the dataset folder']``). ``holdout``: ``exclude`` drops the scenes that
+    :func:`src.data.holdout.is_held_out` keeps back for validation, ``only`` keeps just those."""
+    from src.data.convert import parse_xml
+    from src.data.holdout import is_held_out
+    from src.data.paths import RootGuard
+
+    if holdout not in (None, "", "none") + HOLDOUT_CHOICES:
+        raise AnnotationError(f"{xml_path}: holdout must be exclude, only or none, got {holdout!r}")
+    entries = parse_xml(xml_path).findall("image")
+    if not entries:
+        raise AnnotationError(f"{xml_path}: no <image> entries (is this an ICDAR 2003 or SVT XML file?)")
+    guard = RootGuard(image_root)
+    samples, missing = [], []
+    for entry in entries:
+        name = (entry.findtext("imageName") or "").strip()
+        if holdout in HOLDOUT_CHOICES and is_held_out(fmt, name) != (holdout == "only"):
+            continue
+        path = guard.resolve(name) if name else None
+        if path is None:
+            _count(counts, "outside the dataset folder")
+            continue
+        if not os.path.isfile(path):
+            missing.append(name)
+            continue
+        size = image_size(path)
+        if size is None:  # not an image: never trained on or scored
+            _count(counts, "unreadable images")
+            continue
+        boxes, texts = [], []
+        for rect in entry.findall("taggedRectangles/taggedRectangle"):
+            try:
+                x, y, w, h = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
+            except (TypeError, ValueError):
+                raise AnnotationError(f"{xml_path}: a taggedRectangle of {name} lacks numeric x/y/width/height") from None
+            boxes.append([x, y, x + w, y + h])
+            texts.append((rect.findtext("tag") or "").strip())
+        sample = DetectionSample(path, np.array(boxes, np.float32).reshape(-1, 4), np.zeros(len(boxes), bool), texts)
+        samples.append(clean_sample(sample, size, counts))
+    return samples, missing
+
+
+# --- one entry point ----------------------------------------------------------------------------------
+
+SPEC_KEYS = ("format", "images", "annotations", "split", "holdout", "ratio", "path")
+XML_FORMATS = ("ic03", "svt")
+
+
+def read_detection_dataset(spec, counts=None):
+    """``spec``: dict with ``format`` (ic13, ic11, scut, ic15, cocotext, ic03, svt), ``images``,
+    ``annotations`` and, for COCO-Text, ``split``; for ic03/svt optionally ``holdout`` (exclude | only);
+    or ``{format: mindrecord, path: FILE}``. Returns (samples, names of images that were missing);
+    ``counts`` (a dict) receives the ground-truth cleaning counts (see :func:`clean_sample`)."""
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(SPEC_KEYS))
+        if unknown:
+            raise AnnotationError(f"detection dataset {spec!r}: unknown key(s) {', '.join(unknown)} "
+                                  f"(known: {', '.join(SPEC_KEYS)})")
     if isinstance(spec, dict) and spec.get("format") == "mindrecord":
         spec = {"images": "", **spec, "annotations": spec.get("annotations") or spec.get("path")}
     try:
         fmt, images, annotations = spec["format"], spec["images"], spec["annotations"]
     except (KeyError, TypeError):
         raise AnnotationError(f"detection dataset {spec!r} needs format, images and annotations") from None
+    if spec.get("holdout") not in (None, "", "none") and fmt not in XML_FORMATS:
+        raise AnnotationError(f"detection dataset {spec!r}: holdout is defined for {' and '.join(XML_FORMATS)} only")
     if fmt != "mindrecord" and not os.path.isdir(images):
         raise AnnotationError(f"{images}: image folder not found")
     if fmt == "cocotext":
-        return read_cocotext(images, annotations, spec.get("split", "train"))
+        return read_cocotext(images, annotations, spec.get("split", "train"), counts)
+    if fmt in XML_FORMATS:
+        return read_tagged_rectangles(images, annotations, fmt, spec.get("holdout"), counts)
     if fmt == "mindrecord":
         return [DetectionSample(**record) for record in read_mindrecord_records(annotations)], []
-    return read_gt_folder(images, annotations, fmt)
+    return read_gt_folder(images, annotations, fmt, counts)

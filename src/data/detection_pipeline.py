@@ -99,13 +99,18 @@ class DetectionDataset:
     def summary(self):
         return self.name
 
-    def sample(self, k):
-        return self.samples[k]
+    def sample(self, k, epoch=0):
+        """Sample ``k`` (of ``epoch``, for sources mixed by ratio, whose draws change every epoch)."""
+        draw = getattr(self.samples, "draw", None)
+        return draw(k, epoch) if draw is not None else self.samples[k]
 
     def prepare(self, sample, rng=None):
         image = load_rgb(sample)
         boxes = sample.boxes.astype(np.float32).reshape(-1, 4)
         ignore = sample.ignore.astype(bool)
+        # Readers drop them already; this keeps an inf box from being clipped into a full-image box.
+        finite = np.isfinite(boxes).all(axis=1)
+        boxes, ignore = boxes[finite], ignore[finite]
         if rng is not None:
             if rng.random() < self.expand_prob:
                 image, boxes = expand(image, boxes, rng)
@@ -117,5 +122,5 @@ class DetectionDataset:
 
     def load(self, k, epoch=0):
         rng = np.random.default_rng([self.seed, epoch, k]) if self.augment else None
-        image, boxes, ignore, _ = self.prepare(self.samples[k], rng)
+        image, boxes, ignore, _ = self.prepare(self.sample(k, epoch), rng)
         return normalize(image), pad_boxes(boxes, ignore, self.max_boxes)

@@ -34,12 +34,13 @@ class DeepText(nn.Cell):
                  rpn_pos_iou=0.5, rpn_neg_iou=0.3, rpn_min_pos_iou=0.3, rpn_num_pos=128, rpn_num_neg=256,
                  train_pre_nms=2000, train_post_nms=2000, test_pre_nms=1000, test_post_nms=1000, rpn_nms_iou=0.7,
                  rcnn_pos_iou=0.5, rcnn_neg_iou=0.2, rcnn_num_pos=128, rcnn_num_ambiguous=128, rcnn_num_rois=640,
-                 test_score_threshold=0.05, test_nms_iou=0.5, max_detections=100, in_channels=3):
+                 test_score_threshold=0.05, test_nms_iou=0.5, max_detections=100, in_channels=3,
+                 backbone_norm="bn", frozen_stages=0):
         super().__init__()
         if image_height % 16 or image_width % 16:
             raise ValueError(f"image size {image_height}x{image_width} must be a multiple of 16")
         self.image_height, self.image_width = float(image_height), float(image_width)
-        self.backbone = VGG16Backbone(in_channels, width_divisor)
+        self.backbone = VGG16Backbone(in_channels, width_divisor, norm=backbone_norm, frozen_stages=frozen_stages)
         c4, c5 = self.backbone.out_channels
         generator = AnchorGenerator(16, anchor_scales, anchor_ratios)
         anchors = generator.grid_anchors(feature_size(image_height, 16), feature_size(image_width, 16))

@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from src.data.concat import Concat
-from src.data.detection import read_detection_dataset
+from src.data.detection import describe_box_counts
 from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
@@ -19,29 +19,23 @@ LOSS_NAMES = ("rpn_loss", "rcnn_loss", "rpn_cls_loss", "rpn_reg_loss", "rcnn_cls
 SampleList = Concat  # several readers' samples (or synthetic scenes) behind one index
 
 
-def build_samples(cfg, spec, num_samples, seed, logger=print):
-    """``spec``: 'synthetic' or a list of {format, images, annotations[, split]} dicts."""
-    if spec == "synthetic":
-        from src.data.synth_scenes import SyntheticScenes
+def build_samples(cfg, spec, num_samples, seed, logger=print, epochs=1):
+    """``spec``: a data source value (src/data/detection_sources.py: 'synthetic', 'photo_synth', a list of
+    {format, images, annotations[, split, holdout, ratio]} mappings), or 'val' for the config's data.val."""
+    from src.data.detection_sources import build_detection_samples
+    from src.data.photos import backgrounds_from_config
 
-        d = cfg["data"]
-        scenes = SyntheticScenes(num_samples, seed, d["scene_height"], d["scene_width"], d["max_words"],
-                                 font_dirs=font_dirs_from_config(d.get("fonts")))
-        return SampleList([scenes], f"synthetic scenes(seed={seed}, n={num_samples})")
-    specs = spec if isinstance(spec, list) else [spec]
-    parts, names = [], []
-    for item in specs:
-        samples, missing = read_detection_dataset(item)
-        if missing:
-            logger(f"{item['annotations']}: {len(missing)} annotated images not found, e.g. {missing[0]}")
-        parts.append(samples)
-        names.append(f"{item['format']}:{item['images']} ({len(samples)} images)")
-    return SampleList(parts, " + ".join(names))
+    d = cfg["data"]
+    if spec == "val":
+        spec = d.get("val") or "synthetic"
+    scene = {"height": d["scene_height"], "width": d["scene_width"], "max_words": d["max_words"],
+             "font_dirs": font_dirs_from_config(d.get("fonts")), "backgrounds": backgrounds_from_config(d.get("backgrounds"))}
+    return build_detection_samples(spec, num_samples, seed, scene, epochs, logger)
 
 
 def build_dataset(cfg, spec, num_samples, seed, augment, logger=print):
     model = cfg["model"]
-    samples = build_samples(cfg, spec, num_samples, seed, logger)
+    samples = build_samples(cfg, spec, num_samples, seed, logger, epochs=cfg["train"]["epochs"])
     return DetectionDataset(samples, model["image_height"], model["image_width"], cfg["data"]["max_boxes"],
                             augment=augment, keep_ratio=cfg["data"]["keep_ratio"], seed=cfg["system"]["seed"])
 
@@ -50,7 +44,10 @@ def build_model(cfg):
     from src.registry import build_registered  # this package registered its variants on import
 
     m = cfg["model"]
-    return build_registered(m["name"], image_height=m["image_height"], image_width=m["image_width"])
+    backbone = m.get("backbone") or {}
+    return build_registered(m["name"], image_height=m["image_height"], image_width=m["image_width"],
+                            backbone_norm=backbone.get("norm", "bn"),
+                            frozen_stages=int(backbone.get("frozen_stages", 0)))
 
 
 def deeptext_inputs():
@@ -170,6 +167,10 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
         samples = build_samples(cfg, parsed, cfg["data"]["val_samples"], cfg["data"]["val_seed"], logger)
         logger(f"evaluating {samples.name}")
         metrics, predictions = evaluate_samples(detector, samples, cfg["eval"]["batch_size"], visualize_dir)
+        if getattr(samples, "box_counts", None):
+            # Ground truth clipped or dropped on reading (NaN/inf, inverted, off the image) is reported, not scored.
+            logger(f"ground truth: {describe_box_counts(samples.box_counts)}")
+            metrics["ground_truth"] = dict(samples.box_counts)
         results[spec], all_predictions[spec] = metrics, predictions
         for protocol in ("standard", "deteval", "seed"):
             r = metrics[protocol]
@@ -182,13 +183,17 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
 
 
 def _parse_dataset_arg(spec):
-    """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line."""
+    """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line (for ic03/svt the fourth part is the
+    hold-out: ``only`` or ``exclude``); or ``synthetic``, ``photo_synth``, ``val`` (the config's data.val)."""
+    if spec in ("synthetic", "photo_synth", "val"):
+        return spec
     parts = spec.split(":")
     if len(parts) < 3:
-        raise ValueError(f"detection dataset '{spec}': use synthetic or FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT]")
+        raise ValueError(f"detection dataset '{spec}': use synthetic, photo_synth, val or "
+                         "FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT or, for ic03/svt, :only/:exclude held-out scenes]")
     out = {"format": parts[0], "images": parts[1], "annotations": parts[2]}
     if len(parts) > 3:
-        out["split"] = parts[3]
+        out["holdout" if parts[0] in ("ic03", "svt") else "split"] = parts[3]
     return out
 
 
