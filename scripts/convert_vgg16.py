@@ -44,7 +44,8 @@ def convert(source, output, log=print):
     folder = os.path.dirname(os.path.abspath(output))
     os.makedirs(folder, exist_ok=True)
     tmp = output + ".tmp.ckpt"
-    info = {f"{CHECKPOINT_PREFIX}source": os.path.basename(source), f"{CHECKPOINT_PREFIX}source_sha256": sha256_of(source),
+    info = {f"{CHECKPOINT_PREFIX}source": os.path.basename(source),
+            f"{CHECKPOINT_PREFIX}source_sha256": sha256_of(source),
             f"{CHECKPOINT_PREFIX}input": describe(CHECKPOINT_CONVENTION)}
     try:
         ms.save_checkpoint(params, tmp, append_dict=info)

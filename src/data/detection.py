@@ -103,7 +103,8 @@ LINE_PARSERS = {"ic13": parse_icdar13_line, "ic11": parse_icdar11_line, "scut": 
 def read_gt_folder(image_dir, annotation_dir, fmt, counts=None):
     """Pairs ``gt_<stem>.txt`` (or ``<stem>.txt``) with ``<stem>.<ext>`` in ``image_dir``."""
     if fmt not in LINE_PARSERS:
-        raise AnnotationError(f"unknown detection format '{fmt}' (use {', '.join(sorted(LINE_PARSERS))}, cocotext, ic03, svt or mindrecord)")
+        raise AnnotationError(f"unknown detection format '{fmt}' "
+                              f"(use {', '.join(sorted(LINE_PARSERS))}, cocotext, ic03, svt or mindrecord)")
     if not os.path.isdir(annotation_dir):
         raise AnnotationError(f"{annotation_dir}: annotation folder not found")
     parse = LINE_PARSERS[fmt]
@@ -194,7 +195,8 @@ def clean_boxes(boxes, width=None, height=None, min_size=1.0):
     inverted = finite & ((safe[:, 2] - safe[:, 0] < min_size) | (safe[:, 3] - safe[:, 1] < min_size))
     clipped = safe if width is None else np.clip(safe, 0, [width, height, width, height])
     moved = finite & ~inverted & (clipped != safe).any(axis=1)
-    off_image = finite & ~inverted & ((clipped[:, 2] - clipped[:, 0] < min_size) | (clipped[:, 3] - clipped[:, 1] < min_size))
+    too_small = (clipped[:, 2] - clipped[:, 0] < min_size) | (clipped[:, 3] - clipped[:, 1] < min_size)
+    off_image = finite & ~inverted & too_small
     keep = finite & ~inverted & ~off_image
     counts = {"clipped to the image": int((moved & keep).sum()), "dropped: NaN/inf": int((~finite).sum()),
               "dropped: inverted or under 1 px": int(inverted.sum()), "dropped: off the image": int(off_image.sum())}
@@ -263,7 +265,8 @@ def read_tagged_rectangles(image_root, xml_path, fmt, holdout=None, counts=None)
             try:
                 x, y, w, h = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
             except (TypeError, ValueError):
-                raise AnnotationError(f"{xml_path}: a taggedRectangle of {name} lacks numeric x/y/width/height") from None
+                raise AnnotationError(f"{xml_path}: a taggedRectangle of {name} lacks numeric "
+                                      "x/y/width/height") from None
             boxes.append([x, y, x + w, y + h])
             texts.append((rect.findtext("tag") or "").strip())
         sample = DetectionSample(path, np.array(boxes, np.float32).reshape(-1, 4), np.zeros(len(boxes), bool), texts)

@@ -5,8 +5,9 @@ there are none) with blocks of text painted on its smooth regions, as SynthText 
 does without its depth and segmentation networks:
 
 * smooth regions are where the local grey-level spread and edge density are low; a block is centred on
-  a pixel drawn in proportion to its distance from texture (large flat areas first) and sized so that it
-  fits there, shrinking until its whole footprint is smooth and free;
+  a pixel drawn in proportion to its distance from texture (large flat areas first), sized to that
+  region half the time (else drawn from the size range), and shrunk until its footprint is smooth
+  (at most 8 % textured) and free of other blocks;
 * a block is 1-3 lines of 1-3 words in one font, size and colour (contrasting with the region, shaded by
   the photo's own lighting, sometimes with an outline or a shadow), slightly rotated, sheared and put in
   perspective as a whole;
@@ -178,7 +179,8 @@ class PhotoScenes:
         h, w = self.height, self.width
         if centre_cdf[-1] <= 0:
             return 0
-        centre = min(int(np.searchsorted(centre_cdf, rng.random() * centre_cdf[-1], side="right")), centre_cdf.size - 1)
+        centre = int(np.searchsorted(centre_cdf, rng.random() * centre_cdf[-1], side="right"))
+        centre = min(centre, centre_cdf.size - 1)
         cy, cx = divmod(centre, w)
         lines = [_line_words(rng) for _ in range(int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1])))]
         room = 2 * float(distance[cy, cx])
@@ -187,7 +189,6 @@ class PhotoScenes:
         if rng.random() < 0.5:  # sized to the region; otherwise as drawn, shrunk below until it fits
             text_height = min(text_height, room / (1.2 * len(lines)))
         font_path = pick_font(rng, self.families)
-        colour = None
         for _shrink in range(5):
             if text_height < self.min_text_height:
                 return 0
@@ -212,7 +213,8 @@ class PhotoScenes:
         alpha = np.clip(np.sum(warped, axis=0), 0, 1)
         region = image[y: y + fh, x: x + fw]
         under = region[alpha > INK_THRESHOLD] if (alpha > INK_THRESHOLD).any() else region.reshape(-1, 3)
-        colour = contrasting_color(rng, under.reshape(-1, 3).mean(axis=0), min_delta=rng.uniform(50, 110)).astype(np.float32)
+        background = under.reshape(-1, 3).mean(axis=0)
+        colour = contrasting_color(rng, background, min_delta=rng.uniform(50, 110)).astype(np.float32)
         _paint(rng, image, alpha, (x, y), colour, self.effects)
         occupied[y: y + fh, x: x + fw] = True
         words = [word for line in lines for word in line]

@@ -15,6 +15,8 @@ Two kinds of file:
 A file of which nothing fits, or whose VGG16 convolutions do not have the backbone's shapes (a narrowed
 variant), is an error with counts, never a silent random initialisation.
 """
+import os
+
 import mindspore as ms
 import numpy as np
 
@@ -86,6 +88,9 @@ def _load_by_name_and_role(model, source, path, log):
 
 def load_backbone(model, path, log=print):
     """Initialise ``model.backbone`` from ``path``; returns (missing, unexpected) parameter names."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: pretrained weights not found (python scripts/convert_vgg16.py --download "
+                         f"--output {path} writes ImageNet VGG16 there)")
     source = None
     if str(path).lower().endswith(".ckpt"):
         try:

@@ -29,7 +29,8 @@ def build_samples(cfg, spec, num_samples, seed, logger=print, epochs=1):
     if spec == "val":
         spec = d.get("val") or "synthetic"
     scene = {"height": d["scene_height"], "width": d["scene_width"], "max_words": d["max_words"],
-             "font_dirs": font_dirs_from_config(d.get("fonts")), "backgrounds": backgrounds_from_config(d.get("backgrounds"))}
+             "font_dirs": font_dirs_from_config(d.get("fonts")),
+             "backgrounds": backgrounds_from_config(d.get("backgrounds"))}
     return build_detection_samples(spec, num_samples, seed, scene, epochs, logger)
 
 
