@@ -9,7 +9,9 @@ import hashlib
 import json
 import os
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
+# OCR_WEIGHTS_DIR points elsewhere (a mirror, or an empty folder to require explicit checkpoints).
+WEIGHTS_DIR = os.environ.get("OCR_WEIGHTS_DIR") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 MANIFEST = "manifest.json"
 
 
