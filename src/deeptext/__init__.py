@@ -10,8 +10,9 @@ register_model("deeptext_vgg16", DeepText, image_height=576, image_width=960, wi
                train_post_nms=2000, test_post_nms=1000, rcnn_num_rois=640, **BACKBONE_DEFAULTS)
 # The published architecture sized for 2 CPU cores: the full-width VGG16 (so ImageNet weights fit) with the
 # paper's Inception-RPN, ambiguous class and multi-level ROIAlign; fewer proposals and ROIs and a
-# 1024-wide head. The input size comes from the config.
-register_model("deeptext_vgg16_cpu", DeepText, image_height=416, image_width=576, width_divisor=1, hidden=1024,
+# 512-wide head (fc6 is 25088 x hidden: at 1024 the float16 file alone would be ~90 MB, over the shipped
+# weights' budget; Fast R-CNN showed its fc layers compress well). The input size comes from the config.
+register_model("deeptext_vgg16_cpu", DeepText, image_height=416, image_width=576, width_divisor=1, hidden=512,
                train_pre_nms=1000, train_post_nms=512, test_pre_nms=1000, test_post_nms=300,
                rcnn_num_pos=64, rcnn_num_ambiguous=64, rcnn_num_rois=256, **BACKBONE_DEFAULTS)
 # A narrow, small-input variant for CPU demos.
