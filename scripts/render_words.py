@@ -12,14 +12,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import cv2  # noqa: E402
 
-from src.data.convert import RecognitionWriter, progress  # noqa: E402
+from src.data.convert import RecognitionWriter, progress, run_converter  # noqa: E402
+from src.data.photos import backgrounds_from_config  # noqa: E402
 from src.data.render import font_dirs_from_config  # noqa: E402
 from src.data.synth_words import SyntheticWords  # noqa: E402
 
 
-def render(output, num, seed, fmt="lmdb", fonts=None):
-    generator = SyntheticWords(num, seed, font_dirs=font_dirs_from_config(fonts))
-    with RecognitionWriter(output, fmt) as writer:
+def render(output, num, seed, fmt="lmdb", fonts=None, overwrite=False, backgrounds=None):
+    generator = SyntheticWords(num, seed, font_dirs=font_dirs_from_config(fonts),
+                               background_dirs=backgrounds_from_config(backgrounds))
+    with RecognitionWriter(output, fmt, overwrite=overwrite) as writer:
         for i in progress(range(num), total=num, desc="render"):
             image, label = generator[i]
             ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
@@ -34,9 +36,12 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", default="lmdb", choices=("lmdb", "folder"))
     parser.add_argument("--fonts", help="extra font folder")
+    parser.add_argument("--backgrounds", help="folder of photographs to paint words on")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --output whole")
     args = parser.parse_args()
-    print(f"wrote {render(args.output, args.num, args.seed, args.format, args.fonts)} words to {args.output}")
+    count = render(args.output, args.num, args.seed, args.format, args.fonts, args.overwrite, args.backgrounds)
+    print(f"wrote {count} words to {args.output}")
 
 
 if __name__ == "__main__":
-    main()
+    run_converter(main)

@@ -13,8 +13,13 @@ _WORKER_DATASET = None
 
 def _init_worker(dataset):
     global _WORKER_DATASET
+    import signal
+
     import cv2
 
+    # Ctrl-C is the main process's to handle (it names the checkpoint to resume from); a worker
+    # printing its own KeyboardInterrupt traceback would bury that line.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cv2.setNumThreads(1)
     _WORKER_DATASET = dataset
 
