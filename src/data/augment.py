@@ -7,6 +7,12 @@ import cv2
 import numpy as np
 
 
+def jpeg_roundtrip(img, quality):
+    """``img`` after JPEG compression at ``quality`` (unchanged if encoding fails)."""
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else img
+
+
 def jitter_crop(img, rng, amount=0.08):
     """Move each edge of the crop in or out by up to ``amount`` of the crop height (out = replicate
     border), as a detector's boxes would."""
@@ -60,9 +66,7 @@ def photometric(img, rng):
         out = 255 - out
     out = np.clip(out, 0, 255).astype(np.uint8)
     if rng.random() < 0.3:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        out = jpeg_roundtrip(out, rng.integers(20, 90))
     return out
 
 

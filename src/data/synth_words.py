@@ -6,6 +6,7 @@ run, in every worker process, and on every rank, so it can be produced on the fl
 import cv2
 import numpy as np
 
+from src.data.augment import jpeg_roundtrip
 from src.data.photos import BackgroundPhotos, find_images
 from src.data.render import (contrasting_color, discover_fonts, group_by_family, load_font, pick_font,
                              random_background, random_color, sample_text, text_mask)
@@ -68,9 +69,7 @@ def _degrade(img, rng):
         img += rng.normal(0, rng.uniform(1, 10), size=img.shape).astype(np.float32)
     img = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < 0.4:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        img = jpeg_roundtrip(img, rng.integers(15, 90))
     return img
 
 
