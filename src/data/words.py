@@ -179,6 +179,15 @@ def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_l
     return FolderWords(spec)
 
 
+def prepare_word(rgb, height=32, width=100, channels=3):
+    """An RGB word image as the recogniser's input: resized to height x width, CHW float32 in [-1, 1]."""
+    img = rgb if channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+    interp = cv2.INTER_AREA if img.shape[0] > height else cv2.INTER_LINEAR
+    img = cv2.resize(img, (width, height), interpolation=interp)
+    img = img.reshape(height, width, channels).astype(np.float32)
+    return (img.transpose(2, 0, 1) - 127.5) / 127.5
+
+
 class WordDataset:
     """Valid samples of a source, preprocessed to ``channels x height x width`` float32 in [-1, 1]."""
 
@@ -236,12 +245,7 @@ class WordDataset:
         return self.source.lexicon(int(self.indices[k]))
 
     def preprocess(self, rgb):
-        img = rgb if self.channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
-        h, w = img.shape[:2]
-        interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
-        img = cv2.resize(img, (self.width, self.height), interpolation=interp)
-        img = img.reshape(self.height, self.width, self.channels).astype(np.float32)
-        return (img.transpose(2, 0, 1) - 127.5) / 127.5
+        return prepare_word(rgb, self.height, self.width, self.channels)
 
     def load(self, k):
         """(chw image, label); raises CorruptImage for undecodable data."""

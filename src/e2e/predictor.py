@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from src.data.words import prepare_word
+
 
 class UnreadableImage(ValueError):
     pass
@@ -152,10 +154,7 @@ class OCRPredictor:
         return next((w for w in self.rec_widths if wanted <= w), self.rec_widths[-1])
 
     def _prepare(self, crop, width):
-        img = crop if self.rec_channels == 3 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)[..., None]
-        img = cv2.resize(img, (width, self.rec_height), interpolation=cv2.INTER_AREA if crop.shape[0] > self.rec_height
-                         else cv2.INTER_LINEAR).reshape(self.rec_height, width, self.rec_channels)
-        return (img.astype(np.float32).transpose(2, 0, 1) - 127.5) / 127.5
+        return prepare_word(crop, self.rec_height, width, self.rec_channels)
 
     def recognize_crops(self, crops, lexicon=None):
         """[(text, confidence)] for RGB word crops, batched by width."""
