@@ -4,13 +4,23 @@
     python benchmark.py --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
     python benchmark.py --model deeptext --breakdown   # time of each detection stage at 576x960
     python benchmark.py --model e2e             # images/s at 576x960 and the detection / recognition split
+
+    python benchmark.py --model e2e --backend all --json bench.json   # every inference backend (src/backends.py)
+    python benchmark.py --model crnn --backend onnxruntime-int8      # one backend, one model
+
+With --backend: the shipped models (weights/; random weights of their configs where there are none) on each
+backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input size (--det_size to change it) and,
+for e2e, seconds per real photograph (the IC03 scenes in ../shared/fixtures) from file to words.
 """
 import argparse
+import json
+import os
 import sys
 import time
 
 import numpy as np
 
+from src.backends import CHOICES as BACKEND_CHOICES
 from src.runtime import setup_run
 
 
@@ -207,6 +217,129 @@ def benchmark_e2e(args):
           f"({100 * rec / (det + rec):.0f} %)")
 
 
+ROOT = os.path.dirname(os.path.abspath(__file__))
+SHIPPED_CONFIGS = {"crnn": os.path.join(ROOT, "configs", "crnn", "crnn_real_cpu.yaml"),
+                   "deeptext": os.path.join(ROOT, "configs", "deeptext", "deeptext_photo_cpu.yaml")}
+PHOTOS = os.path.join(ROOT, "..", "shared", "fixtures", "ic03")   # three ICDAR 2003 test scenes
+
+
+def model_under_test(task, folder):
+    """(config, checkpoint, what it is): the shipped weights, else random weights of the shipped config."""
+    import mindspore as ms
+
+    from src.cli import config_for, default_config
+    from src.config import load_config
+    from src.weights import WeightsUnavailable, shipped_checkpoint
+
+    try:
+        ckpt = shipped_checkpoint(task)
+        return config_for(task, ckpt), ckpt, f"shipped {os.path.relpath(ckpt, ROOT)}"
+    except WeightsUnavailable:
+        cfg = load_config(SHIPPED_CONFIGS[task], defaults=default_config(task))
+        if task == "crnn":
+            from src.crnn.task import build_charset, build_network
+
+            network = build_network(cfg, build_charset(cfg))
+        else:
+            from src.deeptext.task import build_model
+
+            network = build_model(cfg)
+        ckpt = os.path.join(folder, f"{task}_random.ckpt")
+        ms.save_checkpoint(network, ckpt)
+        return cfg, ckpt, (f"random weights of {os.path.relpath(SHIPPED_CONFIGS[task], ROOT)} "
+                           f"(no shipped {task} weights: speed only)")
+
+
+def benchmark_backends(args):
+    """Each backend on the shipped models: CRNN images/s, DeepText s/image, seconds per real photograph."""
+    import glob
+    import tempfile
+
+    from src.backends import BACKENDS, load_detector, load_recognizer
+    from src.e2e import OCRPredictor, load_image
+
+    tasks = {"crnn": ("crnn",), "deeptext": ("deeptext",), "e2e": ("crnn", "deeptext", "e2e")}[args.model]
+    photos = sorted(p for p in glob.glob(os.path.join(PHOTOS, "**", "*"), recursive=True)
+                    if p.lower().endswith((".jpg", ".jpeg", ".png")))
+    if "deeptext" in tasks and not photos:
+        raise SystemExit(f"error: {os.path.normpath(PHOTOS)}: no photographs to read (the IC03 fixture scenes)")
+    report = {"cpu": cpu_name(), "cores": os.cpu_count(), "steps": args.steps, "models": {}, "backends": {}}
+    with tempfile.TemporaryDirectory() as folder:
+        models = {task: model_under_test(task, folder) for task in ("crnn", "deeptext") if task in tasks}
+        if "deeptext" in models and args.det_size:
+            cfg, ckpt, what = models["deeptext"]
+            models["deeptext"] = ({**cfg, "model": {**cfg["model"], "image_height": args.det_size[0],
+                                                    "image_width": args.det_size[1]}}, ckpt, what)
+        for task, (cfg, _, what) in models.items():
+            size = f", input {cfg['model']['image_height']}x{cfg['model']['image_width']}" if task == "deeptext" else ""
+            report["models"][task] = what + size
+            print(f"{task}: {what}{size}")
+        for backend in (BACKENDS if args.backend == "all" else (args.backend,)):
+            result = report["backends"].setdefault(backend, {})
+            recognizer = detector = None
+            if "crnn" in models:
+                cfg, ckpt, _ = models["crnn"]
+                start = time.perf_counter()
+                recognizer = load_recognizer(cfg, ckpt, backend=backend, batch_size=64)
+                load_s = time.perf_counter() - start
+                images = np.random.default_rng(0).normal(size=(64, 3, 32, 100)).astype(np.float32)
+                seconds = timed(lambda: recognizer.log_probs(images), args.steps)
+                result["crnn"] = {"runs_on": recognizer.backend, "images_per_s": round(64 / seconds, 1),
+                                  "load_s": round(load_s, 1)}
+                print(f"{backend:16s} crnn on {recognizer.backend:16s} {64 / seconds:7.1f} images/s (batch 64, 32x100; "
+                      f"loaded in {load_s:.1f} s)")
+            if "deeptext" in models:
+                cfg, ckpt, _ = models["deeptext"]
+                start = time.perf_counter()
+                detector = load_detector(cfg, ckpt, backend=backend)
+                load_s = time.perf_counter() - start
+                scene = load_image(photos[0])
+                seconds = timed(lambda: detector.detect([scene]), args.steps, warmup=1)
+                result["deeptext"] = {"runs_on": detector.backend, "s_per_image": round(seconds, 3),
+                                      "load_s": round(load_s, 1)}
+                print(f"{backend:16s} deeptext on {detector.backend:16s} {seconds:7.2f} s/image "
+                      f"(loaded in {load_s:.1f} s)")
+            if "e2e" in tasks:
+                image = models["crnn"][0]["image"]
+                predictor = OCRPredictor(detector, recognizer, image["height"], (image["width"], 2 * image["width"]),
+                                         image["channels"], rec_batch_size=32)
+                per_photo, words, first = [], 0, []
+                for photo in photos:
+                    start = time.perf_counter()
+                    words += len(predictor(photo).words)  # the first call compiles (or loads) each width
+                    first.append(time.perf_counter() - start)
+                    per_photo.append(timed(lambda: predictor(photo), args.steps, warmup=0))
+                result["e2e"] = {"s_per_photo": round(float(np.mean(per_photo)), 3), "photos": len(photos),
+                                 "words_per_photo": round(words / len(photos), 1),
+                                 "first_call_s": round(float(np.max(first)), 1)}
+                print(f"{backend:16s} e2e {np.mean(per_photo):7.2f} s per photograph (mean of {len(photos)} IC03 "
+                      f"scenes, {words / len(photos):.1f} words each; first call up to {np.max(first):.1f} s)")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2)
+        print(f"wrote {args.json}")
+    return report
+
+
+def image_size(text):
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': expected HEIGHTxWIDTH, e.g. 576x960") from None
+    if height < 32 or width < 32 or height % 16 or width % 16:
+        raise argparse.ArgumentTypeError(f"'{text}': height and width must be multiples of 16, at least 32")
+    return height, width
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+    except OSError:
+        return ""
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, choices=("crnn", "deeptext", "e2e"))
@@ -217,7 +350,13 @@ def main(argv=None):
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--breakdown", action="store_true", help="deeptext: time each stage of detection alone")
     parser.add_argument("--config", help="deeptext: time the model this training config builds")
+    parser.add_argument("--backend", choices=("all",) + BACKEND_CHOICES,
+                        help="time inference of the shipped models on this backend (or all of them)")
+    parser.add_argument("--det_size", type=image_size, help="with --backend: the detector's input size, e.g. 576x960")
+    parser.add_argument("--json", metavar="FILE", help="with --backend: also write the numbers to FILE")
     args = parser.parse_args(argv)
+    if (args.json or args.det_size) and not args.backend:
+        parser.error("--json and --det_size go with --backend")
     if args.model == "crnn":
         args.variant = args.variant or "crnn_vgg"
     if args.batch_size is None and args.model == "deeptext" and args.config:
@@ -228,6 +367,8 @@ def main(argv=None):
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)
+    if args.backend:
+        return benchmark_backends(args)
     if args.model == "deeptext" and args.breakdown:
         return deeptext_breakdown(args)
     {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext, "e2e": benchmark_e2e}[args.model](args)

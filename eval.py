@@ -3,6 +3,7 @@
     python eval.py --model crnn --dataset PATH [PATH ...]            # the shipped weights (weights/)
     python eval.py --model crnn --dataset PATH [PATH ...] --ckpt runs/crnn_cpu/checkpoints/best.ckpt
     python eval.py --model crnn --dataset PATH --mindir crnn.mindir
+    python eval.py --model crnn --dataset PATH --backend onnxruntime-int8   # see src/backends.py
 
     python eval.py --model deeptext --dataset ic15:IMAGE_DIR:GT_DIR --ckpt best.ckpt --visualize vis/
     python eval.py --model e2e --dataset ic15:IMAGE_DIR:GT_DIR --det_ckpt det.ckpt --rec_ckpt rec.ckpt
@@ -13,6 +14,7 @@ scut, ic15, cocotext.
 """
 import sys
 
+from src.backends import CHOICES as BACKENDS
 from src.cli import parse, run_main, task_module
 from src.runtime import setup_run
 
@@ -27,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
     parser.add_argument("--report", help="JSON report with metrics and per-sample predictions")
     parser.add_argument("--visualize", metavar="DIR", help="deeptext: draw ground truth and predictions into DIR")
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="what runs the checkpoint (src/backends.py): auto picks the fastest that keeps accuracy; "
+                             "mindspore always works; --mindir files run as they are")
 
 
 def evaluate_e2e(args):
@@ -66,7 +71,17 @@ def main(argv=None):
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
     options = {"visualize_dir": args.visualize} if args.visualize else {}
-    return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, args.mindir, args.report, **options)
+    mindir = args.mindir or backend_file(args, cfg)
+    return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, mindir, args.report, **options)
+
+
+def backend_file(args, cfg):
+    """The ONNX file the chosen backend runs (exported once into the cache), or None for MindSpore."""
+    from src.backends import model_file, resolve_backend
+
+    backend = resolve_backend(args.backend, args.model, args.ckpt)
+    print(f"running {args.model} on {backend}", file=sys.stderr)
+    return model_file(args.model, cfg, args.ckpt, backend, cfg["eval"]["batch_size"])
 
 
 if __name__ == "__main__":

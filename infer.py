@@ -6,6 +6,7 @@
     python infer.py --image photos/ --det_mindir deeptext.mindir --rec_mindir crnn.mindir --jsonl results.jsonl
     python infer.py --mode det --image photos/ --det_ckpt ...          # boxes only
     python infer.py --mode rec --image crops/ --rec_ckpt ...           # text of word crops
+    python infer.py --image photo.jpg --backend onnxruntime-int8       # see src/backends.py
 
 Writes one JSON per image into --output (default: next to --visualize, else ./ocr_results), or one line
 per image with --jsonl. Unreadable images are reported and skipped.
@@ -21,6 +22,7 @@ import json
 import os
 import sys
 
+from src.backends import CHOICES as BACKENDS
 from src.cli import config_for
 from src.config import ConfigError
 from src.runtime import setup_run
@@ -107,6 +109,9 @@ def parse_args(argv):
     parser.add_argument("--overwrite", action="store_true",
                         help="replace output files that already exist (input images are never replaced)")
     parser.add_argument("--device_target", default="CPU")
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
+                             "accuracy; mindspore always works; exported files (--*_mindir) run as they are")
     return parser.parse_args(argv)
 
 
@@ -122,6 +127,7 @@ def use_shipped_weights(args):
 
 
 def build_predictor(args):
+    from src.backends import load_detector, load_recognizer
     from src.e2e import OCRPredictor
 
     need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
@@ -129,18 +135,18 @@ def build_predictor(args):
     det_cfg = config_for("deeptext", args.det_ckpt, args.det_config) if need_det else None
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     detector = recognizer = None
+    backend, rec_batch_size = getattr(args, "backend", "auto"), 32
     if need_det:
-        from src.deeptext.task import load_detector
-
-        detector = load_detector(det_cfg, args.det_ckpt, args.det_mindir)
+        detector = load_detector(det_cfg, args.det_ckpt, args.det_mindir, backend)
     kwargs = {"lexicon": read_lexicon(args.lexicon)}
     if need_rec:
-        from src.crnn.task import load_recognizer
-
-        recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir)
+        recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend, rec_batch_size)
         image = rec_cfg["image"]
         widths = (image["width"],) if args.rec_mindir else (image["width"], 2 * image["width"])
-        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"])
+        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"],
+                      rec_batch_size=rec_batch_size)
+    print("running " + ", ".join(f"{name} on {model.backend}" for name, model in
+                                 (("deeptext", detector), ("crnn", recognizer)) if model), file=sys.stderr)
     return OCRPredictor(detector, recognizer, **kwargs)
 
 

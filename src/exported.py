@@ -16,6 +16,7 @@ class OnnxModel:
             import onnxruntime
         except ImportError:
             raise ValueError(f"{path}: running ONNX models needs onnxruntime (pip install onnxruntime)") from None
+        self.path = path
         self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0]
         self.batch_size = self.input.shape[0] if isinstance(self.input.shape[0], int) else None

@@ -109,7 +109,8 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     ms.save_checkpoint(deeptext_task.build_model(det_cfg), det_ckpt)
     rec_mindir = crnn_task.export(rec_cfg, rec_ckpt, "MINDIR", str(tmp_path / "crnn"))
     det_mindir = deeptext_task.export(det_cfg, det_ckpt, "MINDIR", str(tmp_path / "deeptext"))
-    from_ckpt = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg, rec_widths=(100,))
+    from_ckpt = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg, rec_widths=(100,),
+                                              backend="mindspore")
     from_mindir = OCRPredictor.from_checkpoints(det_mindir=det_mindir, rec_mindir=rec_mindir, det_cfg=det_cfg,
                                                 rec_cfg=rec_cfg)
     image = scene().image
@@ -119,7 +120,8 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     np.testing.assert_allclose([w.box for w in a.words], [w.box for w in b.words], atol=0.1)
     # ONNX recogniser (fixed batch 1; the predictor's batches are run in chunks) behind the same detector.
     rec_onnx = crnn_task.export(rec_cfg, rec_ckpt, "ONNX", str(tmp_path / "crnn"), batch_size=1)
-    from_onnx = OCRPredictor.from_checkpoints(det_ckpt, rec_mindir=rec_onnx, det_cfg=det_cfg, rec_cfg=rec_cfg)
+    from_onnx = OCRPredictor.from_checkpoints(det_ckpt, rec_mindir=rec_onnx, det_cfg=det_cfg, rec_cfg=rec_cfg,
+                                              backend="mindspore")
     assert [w.text for w in from_onnx(image).words] == [w.text for w in a.words]
 
 

@@ -1,6 +1,6 @@
 """Image in, words with boxes and text out.
 
-    predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt)
+    predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt)   # backend="auto" (src/backends.py)
     page = predictor("photo.jpg")              # path, RGB array or PIL image
     page.words[0].text, page.words[0].box      # 'exit', (x1, y1, x2, y2) in image pixels
     page.to_json(); page.render("out.png")
@@ -125,23 +125,25 @@ class OCRPredictor:
         self.lexicon = list(lexicon) if lexicon else None
 
     @classmethod
-    def from_pretrained(cls, **kwargs):
-        """The shipped detector and recogniser (weights/), each read with the config it carries."""
+    def from_pretrained(cls, backend="auto", **kwargs):
+        """The shipped detector and recogniser (weights/), each read with the config it carries and run on
+        ``backend`` (src/backends.py: auto, mindspore, onnxruntime, onnxruntime-int8)."""
         from src.weights import shipped_checkpoint
 
-        return cls.from_checkpoints(shipped_checkpoint("deeptext"), shipped_checkpoint("crnn"), **kwargs)
+        return cls.from_checkpoints(shipped_checkpoint("deeptext"), shipped_checkpoint("crnn"), backend=backend,
+                                    **kwargs)
 
     @classmethod
     def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
-                         rec_cfg=None, **kwargs):
+                         rec_cfg=None, backend="auto", **kwargs):
+        from src.backends import load_detector, load_recognizer
         from src.cli import config_for
-        from src.crnn import task as crnn_task
-        from src.deeptext import task as deeptext_task
 
         det_cfg = det_cfg or config_for("deeptext", det_ckpt)
         rec_cfg = rec_cfg or config_for("crnn", rec_ckpt)
-        detector = deeptext_task.load_detector(det_cfg, det_ckpt, det_mindir)
-        recognizer = crnn_task.load_recognizer(rec_cfg, rec_ckpt, rec_mindir)
+        detector = load_detector(det_cfg, det_ckpt, det_mindir, backend)
+        kwargs.setdefault("rec_batch_size", 32)
+        recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_mindir, backend, kwargs["rec_batch_size"])
         image = rec_cfg["image"]
         if rec_mindir:  # an exported recogniser has one fixed width
             kwargs.setdefault("rec_widths", (image["width"],))

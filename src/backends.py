@@ -1,0 +1,285 @@
+"""Inference backends: a trained CRNN or DeepText run by MindSpore, or exported once to ONNX and run by
+ONNX Runtime, in fp32 or int8.
+
+    recognizer = load_recognizer(cfg, ckpt, backend="onnxruntime", batch_size=64)
+    detector = load_detector(cfg, ckpt, backend="auto")
+
+``mindspore`` runs the checkpoint's own graph and is always there. ``onnxruntime`` exports the checkpoint
+the way ``export.py --file_format ONNX`` does into the cache folder (``OCR_CACHE_DIR``, default
+``~/.cache/mindspore_ocr``, under ``onnx/``), named by the checkpoint's SHA-256 and a hash of everything that
+shapes the graph (model, image and charset config, batch size, MindSpore version), and runs that file with
+ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises the exported file once with
+``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8, ranges from real
+training images in ``../shared/train``: word crops for CRNN, scenes for DeepText); without those images it
+runs the fp32 file and says so once. ``auto`` takes the first of ``AUTO[task]`` that can run here.
+
+ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (the predictor uses two),
+and batches are padded up to the exported batch size (see src.exported.OnnxModel).
+"""
+import glob
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+BACKENDS = ("mindspore", "onnxruntime", "onnxruntime-int8")
+CHOICES = ("auto",) + BACKENDS
+# What ``auto`` runs, first choice first. ONNX Runtime fp32 gives MindSpore's outputs (logits within 1e-4,
+# the same boxes; tests/test_backends.py) and is the faster of the two on CPU; int8 stays opt-in until it
+# has been measured on the shipped models against the accuracy limits of issue 12.
+AUTO = {"crnn": ("onnxruntime", "mindspore"), "deeptext": ("onnxruntime", "mindspore")}
+# Static int8 in QOperator form (QLinearConv / QLinearMatMul nodes). QDQ needs opset 13 for per-channel
+# scales (MindSpore exports opset 11) and, once converted, ran no faster: CRNN at batch 64, 112.5 against
+# 112.1 images/s, both twice the fp32 file's 57.6 (2 cores, with a training run alongside).
+INT8_FORMAT = "QOperator"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_TRAIN = os.path.join(ROOT, "..", "shared", "train")
+CALIBRATION_CROPS = 128     # word crops, spread evenly over the IC15 and IIIT5K training crops
+CALIBRATION_SCENES = 8      # scene photographs, spread over the IC03 and SVT training scenes
+EXPORT_VERSION = 1          # part of every cache name: raise it when export or quantisation changes
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+_said = set()
+
+
+def _say_once(message):
+    if message not in _said:
+        _said.add(message)
+        print(message, file=sys.stderr)
+
+
+def onnxruntime_available():
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend, task, ckpt):
+    """The backend that will run: ``auto`` becomes the first of ``AUTO[task]`` that can run here (ONNX
+    backends need onnxruntime and a checkpoint file to export); an explicit one that cannot is an error."""
+    if backend not in CHOICES:
+        raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(CHOICES)})")
+    if backend == "auto":
+        usable = [b for b in AUTO[task] if b == "mindspore" or (ckpt and onnxruntime_available())]
+        return usable[0]
+    if backend != "mindspore" and not onnxruntime_available():
+        raise ValueError(f"backend {backend} needs onnxruntime (pip install onnxruntime), or use --backend mindspore")
+    if backend != "mindspore" and not ckpt:
+        raise ValueError(f"backend {backend} exports a checkpoint and none was given; use --backend mindspore")
+    return backend
+
+
+def cache_folder():
+    from src.vgg16_weights import cache_dir
+
+    folder = os.path.join(cache_dir(), "onnx")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+_digests = {}
+
+
+def _checkpoint_digest(path):
+    from src.vgg16_weights import sha256_of
+
+    stat = os.stat(path)
+    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = sha256_of(path)
+    return _digests[key]
+
+
+def cache_name(task, cfg, ckpt, batch_size):
+    """``<task>-<checkpoint SHA-256>-<settings hash>-b<batch>``: the settings are what shapes the graph."""
+    import mindspore
+
+    settings = {"task": task, "batch_size": batch_size, "mindspore": mindspore.__version__,
+                "version": EXPORT_VERSION, **{k: cfg.get(k) for k in ("model", "image", "charset")}}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{task}-{_checkpoint_digest(ckpt)[:16]}-{digest[:12]}-b{batch_size}"
+
+
+def exported_onnx(task, cfg, ckpt, batch_size):
+    """The checkpoint as an fp32 ONNX file in the cache, exported on first use."""
+    import importlib
+
+    path = os.path.join(cache_folder(), cache_name(task, cfg, ckpt, batch_size) + ".onnx")
+    if os.path.isfile(path):
+        return path
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".export-") as tmp:
+        try:
+            written = importlib.import_module(f"src.{task}.task").export(cfg, ckpt, "ONNX",
+                                                                         os.path.join(tmp, "model"), batch_size)
+        except (RuntimeError, TypeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ValueError(f"{ckpt}: MindSpore cannot export {task} to ONNX ({first}); "
+                             "use --backend mindspore") from None
+        os.replace(written, path)  # whole or not at all: another process may be reading the cache
+    return path
+
+
+def _spread(paths, count):
+    """``count`` paths evenly spaced through the sorted list (all of them when there are fewer)."""
+    paths = sorted(paths)
+    if len(paths) <= count:
+        return paths
+    step = len(paths) / count
+    return [paths[int(k * step)] for k in range(count)]
+
+
+def _images_under(*patterns):
+    found = []
+    for pattern in patterns:
+        found += [p for p in glob.glob(os.path.join(SHARED_TRAIN, pattern), recursive=True)
+                  if p.lower().endswith(IMAGE_EXTENSIONS)]
+    return found
+
+
+def calibration_images(task):
+    """Real training images to calibrate int8 ranges on: word crops (CRNN) or scenes (DeepText). None of
+    them is an evaluation image: ../shared/train holds train splits only."""
+    if task == "crnn":
+        return _spread(_images_under("ic15_words_train/*", "iiit5k_train/train/*"), CALIBRATION_CROPS)
+    return _spread(_images_under("ic03_train/**/*", "svt_train/img/*"), CALIBRATION_SCENES)
+
+
+def _read_rgb(path):
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def calibration_batches(task, cfg, paths, batch_size):
+    """The calibration images preprocessed as the model sees them, in batches of exactly ``batch_size``."""
+    import numpy as np
+
+    images = [image for image in map(_read_rgb, paths) if image is not None]
+    if task == "crnn":
+        from src.data.words import prepare_word
+
+        size = cfg["image"]
+        inputs = [prepare_word(image, size["height"], size["width"], size["channels"]) for image in images]
+    else:
+        from src.data.detection_pipeline import normalize, resize
+
+        m = cfg["model"]
+        inputs = [normalize(resize(image, np.zeros((0, 4), np.float32), m["image_height"], m["image_width"],
+                                   cfg["data"]["keep_ratio"])[0]) for image in images]
+    batches = max(1, len(inputs) // batch_size)
+    return [np.stack([inputs[(b * batch_size + k) % len(inputs)] for k in range(batch_size)])
+            for b in range(batches)]
+
+
+def quantized_onnx(task, cfg, ckpt, batch_size):
+    """The exported model with static int8 quantisation, calibrated on real training images; the fp32
+    file (and one line saying so) when there are none."""
+    fp32 = exported_onnx(task, cfg, ckpt, batch_size)
+    paths = calibration_images(task)
+    if not paths:
+        _say_once(f"onnxruntime-int8: no calibration images under {os.path.normpath(SHARED_TRAIN)}; "
+                  f"running {task} in fp32")
+        return fp32
+    calibration = hashlib.sha256("\n".join(os.path.relpath(p, SHARED_TRAIN) for p in paths).encode()).hexdigest()
+    path = f"{fp32[:-len('.onnx')]}-int8-{INT8_FORMAT.lower()}-{calibration[:8]}.onnx"
+    if os.path.isfile(path):
+        return path
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Batches(CalibrationDataReader):
+        def __init__(self, name, batches):
+            self.feeds = iter([{name: batch} for batch in batches])
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    import onnx
+
+    input_name = onnx.load(fp32, load_external_data=False).graph.input[0].name
+    _say_once(f"onnxruntime-int8: quantising {task} once, calibrated on {len(paths)} training images "
+              f"from {os.path.normpath(SHARED_TRAIN)}")
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".quantize-") as tmp:
+        prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
+        # ONNX shape inference and ONNX Runtime's graph optimisation (batch norms folded into the convolutions);
+        # the symbolic shape inference gives up on MindSpore's LSTM export, and fixed shapes need none.
+        quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+        quantize_static(prepared, quantized, Batches(input_name, calibration_batches(task, cfg, paths, batch_size)),
+                        quant_format=getattr(QuantFormat, INT8_FORMAT), per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv", "MatMul", "Gemm"])
+        os.replace(quantized, path)
+    return path
+
+
+def model_file(task, cfg, ckpt, backend, batch_size):
+    """The ONNX file ``backend`` runs for this checkpoint, made on first use; None for ``mindspore``."""
+    if backend == "mindspore":
+        return None
+    if backend == "onnxruntime":
+        return exported_onnx(task, cfg, ckpt, batch_size)
+    if backend == "onnxruntime-int8":
+        return quantized_onnx(task, cfg, ckpt, batch_size)
+    raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+
+
+def exported_backend(path):
+    """What runs an exported file: ONNX Runtime for .onnx, MindSpore for .mindir."""
+    return "onnxruntime" if str(path).lower().endswith(".onnx") else "mindspore"
+
+
+def with_width(cfg, width):
+    return {**cfg, "image": {**cfg["image"], "width": int(width)}}
+
+
+class ByWidth:
+    """A CRNN exported once per input width (ONNX shapes are fixed): ``make(width)`` gives the callable for a
+    width, on the first batch of that width."""
+
+    def __init__(self, make):
+        self.make = make
+        self.models = {}
+
+    def model(self, width):
+        if width not in self.models:
+            self.models[width] = self.make(width)
+        return self.models[width]
+
+    def __call__(self, images):
+        return self.model(int(images.shape[-1]))(images)
+
+
+def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):
+    """A :class:`~src.crnn.recognizer.Recognizer` on ``backend``; an exported file (``mindir``: .mindir or
+    .onnx) runs as it is. ``batch_size`` is the exported batch (default: the config's eval batch)."""
+    from src.crnn import task as crnn_task
+
+    backend = exported_backend(mindir) if mindir else resolve_backend(backend, "crnn", ckpt)
+    if mindir or backend == "mindspore":
+        recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
+    else:
+        from src.crnn.recognizer import Recognizer
+        from src.exported import OnnxModel
+
+        batch_size = batch_size or cfg["eval"]["batch_size"]
+        cell = ByWidth(lambda width: OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size)))
+        cell.model(cfg["image"]["width"])  # the config's width now: a checkpoint that does not fit fails here
+        recognizer = Recognizer(cell, crnn_task.build_charset(cfg), cfg["eval"].get("lexicon_max_distance", 3))
+    recognizer.backend = backend
+    return recognizer
+
+
+def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
+    """A :class:`~src.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is."""
+    from src.deeptext import task as deeptext_task
+
+    backend = exported_backend(mindir) if mindir else resolve_backend(backend, "deeptext", ckpt)
+    detector = deeptext_task.load_detector(cfg, ckpt, mindir or model_file("deeptext", cfg, ckpt, backend,
+                                                                           batch_size))
+    detector.backend = backend
+    return detector

@@ -1,0 +1,248 @@
+"""Inference backends (src/backends.py): ONNX Runtime gives MindSpore's outputs on real images, int8 reads
+the same words on most real crops, exports are made once and cached by checkpoint, and the CLIs take
+--backend. The shipped weights are used where they exist, tiny random models elsewhere."""
+import glob
+import json
+import os
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, ROOT, requires_shared
+from src import backends
+from src.cli import config_for
+from src.config import load_config
+from src.crnn import task as crnn_task
+from src.deeptext import task as deeptext_task
+from src.e2e import load_image
+from src.weights import read_manifest, shipped_checkpoint
+
+pytest.importorskip("onnxruntime")
+CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
+DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
+SHIPPED = read_manifest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory):
+    """Exports go to a fresh cache folder, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OCR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def widened(network, rng, names):
+    """Untrained heads give near-equal scores everywhere: widen them so outputs are decisive."""
+    params = network.parameters_dict()
+    for name, std in names:
+        params[name].set_data(ms.Tensor(rng.normal(0, std, params[name].shape).astype(np.float32)))
+    return network
+
+
+@pytest.fixture(scope="module")
+def recogniser(tmp_path_factory):
+    """(config, checkpoint): the shipped CRNN, else a tiny random one with a decisive classifier."""
+    if "crnn" in SHIPPED:
+        ckpt = shipped_checkpoint("crnn")
+        return config_for("crnn", ckpt), ckpt
+    cfg = load_config(CRNN_TINY)
+    ms.set_seed(0)
+    network = crnn_task.build_network(cfg, crnn_task.build_charset(cfg))
+    if os.path.isdir(FIXTURES):
+        # Batch-norm statistics of real crops, so that random features differ from crop to crop.
+        network.set_train(True)
+        crops = ms.Tensor(crnn_batch(cfg, real_crops(16), cfg["image"]["width"]))
+        for _ in range(40):
+            network.features(crops)
+        network.set_train(False)
+    widened(network, np.random.default_rng(0), [("rnn.weight_ih_l0", 0.5), ("rnn.weight_ih_l0_reverse", 0.5),
+                                                ("classifier.weight", 1.0)])
+    ckpt = str(tmp_path_factory.mktemp("crnn") / "crnn.ckpt")
+    ms.save_checkpoint(network, ckpt)
+    return cfg, ckpt
+
+
+@pytest.fixture(scope="module")
+def detector_model(tmp_path_factory):
+    """(config, checkpoint, photographs to use): the shipped DeepText on one photo, else a tiny random one."""
+    photos = sorted(glob.glob(os.path.join(FIXTURES, "ic03", "**", "*.[jJ][pP][gG]"), recursive=True))
+    if "deeptext" in SHIPPED:
+        ckpt = shipped_checkpoint("deeptext")
+        return config_for("deeptext", ckpt, overrides=["--score_threshold", "0.0"]), ckpt, photos[:1]
+    cfg = load_config(DEEPTEXT_TINY, ["--score_threshold", "0.0"])
+    ms.set_seed(0)
+    model = widened(deeptext_task.build_model(cfg), np.random.default_rng(0),
+                    [("rcnn_head.fc6.weight", 0.1), ("rcnn_head.fc7.weight", 0.7), ("rcnn_head.scores.weight", 1.0)])
+    ckpt = str(tmp_path_factory.mktemp("deeptext") / "deeptext.ckpt")
+    ms.save_checkpoint(model, ckpt)
+    return cfg, ckpt, photos
+
+
+def real_crops(count=8):
+    """Word crops of the ICDAR 2013 fixture (test images: only compared between backends, never scored)."""
+    folder = os.path.join(FIXTURES, "ic13_rec", "Challenge2_Test_Task3_Images")
+    names = sorted(os.listdir(folder), key=lambda n: int(n.split("_")[1].split(".")[0]))
+    return [load_image(os.path.join(folder, name)) for name in names[:count]]
+
+
+def crnn_batch(cfg, crops, width):
+    from src.data.words import prepare_word
+
+    return np.stack([prepare_word(c, cfg["image"]["height"], width, cfg["image"]["channels"]) for c in crops])
+
+
+@requires_shared
+def test_onnxruntime_crnn_gives_mindspore_logits_and_text_on_real_crops(recogniser):
+    cfg, ckpt = recogniser
+    crops = real_crops()
+    reference = backends.load_recognizer(cfg, ckpt, backend="mindspore")
+    onnx = backends.load_recognizer(cfg, ckpt, backend="onnxruntime", batch_size=len(crops))
+    assert (reference.backend, onnx.backend) == ("mindspore", "onnxruntime")
+    width = cfg["image"]["width"]
+    for w in (width, 2 * width):  # the predictor's two widths: one export each
+        batch = crnn_batch(cfg, crops, w)
+        expected, got = reference.log_probs(batch), onnx.log_probs(batch)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+        texts = [r["text"] for r in reference.recognize(batch)]
+        assert [r["text"] for r in onnx.recognize(batch)] == texts
+        assert len(set(texts)) > 1  # decisive outputs, not one string everywhere
+    assert sorted(onnx.predict_cell.models) == [width, 2 * width]
+
+
+def int8_and_fp32(recogniser, crops):
+    cfg, ckpt = recogniser
+    batch = crnn_batch(cfg, crops, cfg["image"]["width"])
+    fp32 = backends.load_recognizer(cfg, ckpt, backend="onnxruntime", batch_size=len(crops))
+    int8 = backends.load_recognizer(cfg, ckpt, backend="onnxruntime-int8", batch_size=len(crops))
+    return batch, fp32, int8
+
+
+@requires_shared
+def test_int8_is_quantised_on_real_crops_and_keeps_the_best_classes(recogniser, capsys):
+    cfg, _ = recogniser
+    batch, fp32, int8 = int8_and_fp32(recogniser, real_crops())
+    assert "-int8-" in os.path.basename(int8.predict_cell.models[cfg["image"]["width"]].path)  # not the fallback
+    assert "calibrated on 128 training images" in capsys.readouterr().err
+    # Per time step, the most likely class stays (random tiny weights: 72 % of 8 x 24 steps, where every
+    # class is a near tie; ranges off by a scale would leave ~1 / 37).
+    agree = (int8.log_probs(batch).argmax(-1) == fp32.log_probs(batch).argmax(-1)).mean()
+    assert agree >= (0.9 if "crnn" in SHIPPED else 0.6), agree
+
+
+@requires_shared
+@pytest.mark.skipif("crnn" not in SHIPPED, reason="no shipped CRNN weights: random ones read no words")
+def test_int8_reads_the_same_words_as_fp32_on_most_real_crops(recogniser):
+    batch, fp32, int8 = int8_and_fp32(recogniser, real_crops())
+    expected, got = [r["text"] for r in fp32.recognize(batch)], [r["text"] for r in int8.recognize(batch)]
+    assert sum(a == b for a, b in zip(got, expected)) >= 6, (got, expected)
+
+
+def test_int8_without_calibration_images_runs_fp32_and_says_so(recogniser, tmp_path, monkeypatch, capsys):
+    cfg, ckpt = recogniser
+    monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path / "absent"))
+    path = backends.model_file("crnn", cfg, ckpt, "onnxruntime-int8", 4)
+    assert path == backends.exported_onnx("crnn", cfg, ckpt, 4)
+    assert capsys.readouterr().err.count("no calibration images") == 1
+
+
+@requires_shared
+def test_onnxruntime_deeptext_finds_mindspore_boxes_on_real_photos(detector_model):
+    cfg, ckpt, photos = detector_model
+    reference = backends.load_detector(cfg, ckpt, backend="mindspore")
+    onnx = backends.load_detector(cfg, ckpt, backend="onnxruntime")
+    for photo in photos:
+        image = load_image(photo)
+        expected, got = reference.detect([image])[0], onnx.detect([image])[0]
+        assert len(expected["boxes"]) > 0 and len(got["boxes"]) == len(expected["boxes"])
+        np.testing.assert_allclose(np.sort(got["scores"]), np.sort(expected["scores"]), atol=1e-4)
+        # Scores a float rounding apart may swap places: each box must be one of MindSpore's, same score.
+        same = [((np.abs(expected["scores"] - score) < 1e-4)
+                 & (np.abs(expected["boxes"] - box).max(axis=1) < 0.05 * max(image.shape))).any()
+                for box, score in zip(got["boxes"], got["scores"])]
+        assert np.mean(same) >= 0.9, photo
+
+
+def test_exports_are_cached_by_checkpoint_and_settings(recogniser, tmp_path, monkeypatch):
+    cfg, ckpt = recogniser
+    first = backends.exported_onnx("crnn", cfg, ckpt, 2)
+    monkeypatch.setattr(crnn_task, "export", lambda *a, **k: pytest.fail("exported twice"))
+    assert backends.exported_onnx("crnn", cfg, ckpt, 2) == first
+    monkeypatch.undo()
+    assert backends.exported_onnx("crnn", cfg, ckpt, 3) != first  # another batch size is another graph
+    other = str(tmp_path / "other.ckpt")  # same name, other weights: another file
+    network = crnn_task.build_network(cfg, crnn_task.build_charset(cfg))
+    ms.save_checkpoint(network, other)
+    assert os.path.basename(backends.exported_onnx("crnn", cfg, other, 2)).split("-")[1] != \
+        os.path.basename(first).split("-")[1]
+    assert not [n for n in os.listdir(os.path.dirname(first)) if n.startswith(".")]  # no temporaries left
+
+
+def test_backend_choice_and_errors(recogniser):
+    cfg, ckpt = recogniser
+    assert backends.resolve_backend("auto", "crnn", ckpt) == backends.AUTO["crnn"][0]
+    assert backends.resolve_backend("auto", "deeptext", None) == "mindspore"  # nothing to export
+    assert backends.resolve_backend("mindspore", "crnn", None) == "mindspore"
+    with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
+        backends.resolve_backend("tensorrt", "crnn", ckpt)
+    with pytest.raises(ValueError, match="onnxruntime exports a checkpoint and none was given"):
+        backends.resolve_backend("onnxruntime", "crnn", None)
+    other = CRNN_TINY if cfg["model"]["name"] != "crnn_vgg_tiny" else os.path.join(ROOT, "configs", "crnn",
+                                                                                     "crnn_cpu.yaml")
+    with pytest.raises(ValueError, match=os.path.basename(ckpt)):  # weights of another model: refused at load
+        backends.load_recognizer(load_config(other), ckpt, backend="onnxruntime")
+
+
+@requires_shared
+def test_infer_and_eval_take_backend(recogniser, tmp_path, capsys):
+    import eval as eval_cli
+    import infer
+
+    from PIL import Image
+
+    cfg, ckpt = recogniser
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    lines = []
+    for k, crop in enumerate(real_crops(6)):
+        Image.fromarray(crop).save(crops / f"w{k}.png")
+        lines.append(f"w{k}.png\tword")
+    (crops / "labels.tsv").write_text("\n".join(lines) + "\n")
+    config = ["--rec_config", CRNN_TINY] if "crnn" not in SHIPPED else []
+    read, scored = {}, {}
+    for backend in ("mindspore", "onnxruntime"):
+        out = tmp_path / f"{backend}.jsonl"
+        infer.main(["--mode", "rec", "--image", str(crops), "--rec_ckpt", ckpt, *config, "--backend", backend,
+                    "--jsonl", str(out)])
+        read[backend] = [json.loads(line)["words"][0]["text"] for line in out.read_text().splitlines()]
+        assert f"crnn on {backend}" in capsys.readouterr().err
+        report = tmp_path / f"{backend}.json"
+        eval_cli.main(["--model", "crnn", "--dataset", str(crops), "--ckpt", ckpt, "--backend", backend,
+                       "--report", str(report)] + (["--config", CRNN_TINY] if config else []))
+        assert f"running crnn on {backend}" in capsys.readouterr().err
+        scored[backend] = [p["text"] for p in json.loads(report.read_text())["predictions"][str(crops)]]
+    # infer.py reads wide crops at twice the width, eval.py at the config's: each agrees with itself.
+    assert len(read["mindspore"]) == len(scored["mindspore"]) == 6
+    assert read["onnxruntime"] == read["mindspore"] and scored["onnxruntime"] == scored["mindspore"]
+
+
+@requires_shared
+def test_benchmark_times_every_backend_and_writes_json(tmp_path, monkeypatch, capsys):
+    import benchmark
+    import src.weights
+
+    def no_weights(task, *args, **kwargs):
+        raise src.weights.WeightsUnavailable(f"no shipped {task} weights")
+
+    monkeypatch.setattr(src.weights, "shipped_checkpoint", no_weights)  # random weights of tiny models
+    monkeypatch.setattr(benchmark, "SHIPPED_CONFIGS", {"crnn": CRNN_TINY, "deeptext": DEEPTEXT_TINY})
+    report = benchmark.main(["--model", "e2e", "--backend", "all", "--steps", "1", "--json", str(tmp_path / "b.json")])
+    assert json.loads((tmp_path / "b.json").read_text()) == report
+    assert sorted(report["backends"]) == sorted(backends.BACKENDS)
+    for name, result in report["backends"].items():
+        assert result["crnn"]["runs_on"] == result["deeptext"]["runs_on"] == name
+        assert result["crnn"]["images_per_s"] > 0 and result["deeptext"]["s_per_image"] > 0
+        assert result["e2e"]["photos"] == 3 and result["e2e"]["s_per_photo"] > 0
+    assert "random weights of" in report["models"]["crnn"] and "input 128x192" in report["models"]["deeptext"]
+    assert "s per photograph" in capsys.readouterr().out
