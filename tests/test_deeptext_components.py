@@ -77,6 +77,17 @@ def test_anchor_targets_on_hand_made_boxes():
     assert best_gt[:3].tolist() == [0, 0, 1] and positive.sum() == 3
 
 
+def test_anchor_targets_of_an_image_without_words_are_all_negative():
+    anchors = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [50, 50, 60, 60], [-5, 0, 5, 10]], np.float32)
+    inside = np.array([True, True, True, False])
+    gt, gt_valid = np.zeros((2, 4), np.float32), np.array([False, False])
+    labels, sampled, _, positive = (o.asnumpy() for o in anchor_targets(
+        T(anchors), T(inside), T(gt), T(gt_valid), 0.7, 0.3, 0.3, 10, 10, T(np.full((2, 4), 0.5, np.float32))))
+    # A photo without text still teaches the RPN what background looks like.
+    assert labels.tolist() == [0, 0, 0, 0] and not positive.any()
+    assert sampled.tolist() == [True, True, True, False]
+
+
 def test_proposal_targets_label_text_ambiguous_and_background():
     gt = np.array([[0, 0, 100, 20], [0, 0, 0, 0]], np.float32)
     gt_valid = np.array([True, False])

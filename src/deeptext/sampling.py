@@ -29,14 +29,15 @@ def anchor_targets(anchors, anchor_valid, gt_boxes, gt_valid, pos_iou, neg_iou, 
     """Stage 1 (RPN): returns (labels 0/1, sampled mask, matched gt index, positive mask) per anchor.
 
     Positive: IoU >= pos_iou, or the best anchor of some gt with IoU >= min_pos_iou.
-    Negative: IoU < neg_iou. Anchors crossing the image border are ignored."""
+    Negative: IoU < neg_iou (every usable anchor of an image without words). Anchors crossing the
+    image border are ignored."""
     iou, best_iou, best_gt = match_to_gt(anchors, gt_boxes, gt_valid)
     iou = ops.where(anchor_valid.expand_dims(1), iou, ops.full_like(iou, -1.0))
     gt_best = iou.max(axis=0, keepdims=True)  # per gt: its best usable anchor's IoU
     is_gt_best = ops.logical_and(iou >= gt_best - 1e-6, gt_best >= min_pos_iou)
     is_gt_best = ops.logical_and(is_gt_best, gt_valid.expand_dims(0)).any(axis=1)
     positive = ops.logical_and(ops.logical_or(best_iou >= pos_iou, is_gt_best), anchor_valid)
-    negative = ops.logical_and(ops.logical_and(best_iou < neg_iou, best_iou >= 0), anchor_valid)
+    negative = ops.logical_and(best_iou < neg_iou, anchor_valid)
     negative = ops.logical_and(negative, ops.logical_not(positive))
     pos_sampled = sample_mask(positive, num_pos, uniform[0])
     neg_sampled = sample_mask(negative, num_neg, uniform[1])
