@@ -276,7 +276,6 @@ def benchmark_backends(args):
             print(f"{task}: {what}{size}")
         for backend in (BACKENDS if args.backend == "all" else (args.backend,)):
             result = report["backends"].setdefault(backend, {})
-            recognizer = detector = None
             if "crnn" in models:
                 cfg, ckpt, _ = models["crnn"]
                 start = time.perf_counter()
@@ -299,10 +298,10 @@ def benchmark_backends(args):
                                       "load_s": round(load_s, 1)}
                 print(f"{backend:16s} deeptext on {detector.backend:16s} {seconds:7.2f} s/image "
                       f"(loaded in {load_s:.1f} s)")
-            if "e2e" in tasks:
-                image = models["crnn"][0]["image"]
-                predictor = OCRPredictor(detector, recognizer, image["height"], (image["width"], 2 * image["width"]),
-                                         image["channels"], rec_batch_size=32)
+            if "e2e" in tasks:  # what OCRPredictor.from_pretrained() and infer.py run (exports come from the cache)
+                (rec_cfg, rec_ckpt, _), (det_cfg, det_ckpt, _) = models["crnn"], models["deeptext"]
+                predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg,
+                                                          backend=backend)
                 per_photo, words, first = [], 0, []
                 for photo in photos:
                     start = time.perf_counter()

@@ -135,16 +135,17 @@ def build_predictor(args):
     det_cfg = config_for("deeptext", args.det_ckpt, args.det_config) if need_det else None
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     detector = recognizer = None
-    backend, rec_batch_size = getattr(args, "backend", "auto"), 32
+    backend = getattr(args, "backend", "auto")
     if need_det:
         detector = load_detector(det_cfg, args.det_ckpt, args.det_mindir, backend)
     kwargs = {"lexicon": read_lexicon(args.lexicon)}
     if need_rec:
-        recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend, rec_batch_size)
+        recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend)
         image = rec_cfg["image"]
         widths = (image["width"],) if args.rec_mindir else (image["width"], 2 * image["width"])
-        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"],
-                      rec_batch_size=rec_batch_size)
+        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"])
+        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
+            kwargs["rec_batch_size"] = recognizer.batch_size
     print("running " + ", ".join(f"{name} on {model.backend}" for name, model in
                                  (("deeptext", detector), ("crnn", recognizer)) if model), file=sys.stderr)
     return OCRPredictor(detector, recognizer, **kwargs)

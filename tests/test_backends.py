@@ -164,6 +164,21 @@ def test_onnxruntime_deeptext_finds_mindspore_boxes_on_real_photos(detector_mode
         assert np.mean(same) >= 0.9, photo
 
 
+@requires_shared
+def test_predictor_reads_the_same_words_on_every_fp32_backend(recogniser, detector_model):
+    from src.e2e import OCRPredictor
+
+    (rec_cfg, rec_ckpt), (det_cfg, det_ckpt, _) = recogniser, detector_model
+    crops = real_crops(12)
+    readings = {}
+    for backend in ("mindspore", "onnxruntime"):
+        predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg, backend=backend)
+        # ONNX recognisers take the few crops of a photograph in small fixed batches; MindSpore compiles one.
+        assert predictor.rec_batch_size == (backends.CROP_BATCH if backend == "onnxruntime" else 32)
+        readings[backend] = [text for text, _ in predictor.recognize_crops(crops)]
+    assert readings["onnxruntime"] == readings["mindspore"]
+
+
 def test_exports_are_cached_by_checkpoint_and_settings(recogniser, tmp_path, monkeypatch):
     cfg, ckpt = recogniser
     first = backends.exported_onnx("crnn", cfg, ckpt, 2)

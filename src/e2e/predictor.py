@@ -142,8 +142,9 @@ class OCRPredictor:
         det_cfg = det_cfg or config_for("deeptext", det_ckpt)
         rec_cfg = rec_cfg or config_for("crnn", rec_ckpt)
         detector = load_detector(det_cfg, det_ckpt, det_mindir, backend)
-        kwargs.setdefault("rec_batch_size", 32)
-        recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_mindir, backend, kwargs["rec_batch_size"])
+        recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_mindir, backend, kwargs.get("rec_batch_size"))
+        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
+            kwargs.setdefault("rec_batch_size", recognizer.batch_size)
         image = rec_cfg["image"]
         if rec_mindir:  # an exported recogniser has one fixed width
             kwargs.setdefault("rec_widths", (image["width"],))
