@@ -140,20 +140,24 @@ def _spread(paths, count):
     return [paths[int(k * step)] for k in range(count)]
 
 
-def _images_under(*patterns):
-    found = []
-    for pattern in patterns:
-        found += [p for p in glob.glob(os.path.join(SHARED_TRAIN, pattern), recursive=True)
-                  if p.lower().endswith(IMAGE_EXTENSIONS)]
-    return found
+# Calibration sources: (dataset key of src.data.holdout, its root under ../shared/train, image pattern).
+CALIBRATION_SOURCES = {
+    "crnn": [("ic15_words", "ic15_words_train", "*"), ("iiit5k", "iiit5k_train", "train/*")],
+    "deeptext": [("ic03", "ic03_train/SceneTrialTrain", "*/*"), ("svt", "svt_train", "img/*")],
+}
 
 
 def calibration_images(task):
-    """Real training images to calibrate int8 ranges on: word crops (CRNN) or scenes (DeepText). None of
-    them is an evaluation image: ../shared/train holds train splits only."""
-    if task == "crnn":
-        return _spread(_images_under("ic15_words_train/*", "iiit5k_train/train/*"), CALIBRATION_CROPS)
-    return _spread(_images_under("ic03_train/**/*", "svt_train/img/*"), CALIBRATION_SCENES)
+    """Real training images to calibrate int8 ranges on: word crops (CRNN) or scenes (DeepText), spread over
+    the training splits in ../shared/train, leaving out what src.data.holdout keeps back for validation."""
+    from src.data.holdout import is_held_out
+
+    found = []
+    for dataset, root, pattern in CALIBRATION_SOURCES[task]:
+        folder = os.path.join(SHARED_TRAIN, root)
+        found += [p for p in glob.glob(os.path.join(folder, pattern)) if p.lower().endswith(IMAGE_EXTENSIONS)
+                  and not is_held_out(dataset, os.path.relpath(p, folder).replace(os.sep, "/"))]
+    return _spread(found, CALIBRATION_CROPS if task == "crnn" else CALIBRATION_SCENES)
 
 
 def _read_rgb(path):

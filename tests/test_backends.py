@@ -139,6 +139,21 @@ def test_int8_reads_the_same_words_as_fp32_on_most_real_crops(recogniser):
     assert sum(a == b for a, b in zip(got, expected)) >= 6, (got, expected)
 
 
+@pytest.mark.skipif(not os.path.isdir(backends.SHARED_TRAIN), reason="../shared/train not present")
+def test_calibration_reads_training_images_and_leaves_the_held_out_ones():
+    from src.data.holdout import is_held_out
+
+    for task, count in (("crnn", backends.CALIBRATION_CROPS), ("deeptext", backends.CALIBRATION_SCENES)):
+        paths = backends.calibration_images(task)
+        assert len(paths) == count
+        datasets = {os.path.join(backends.SHARED_TRAIN, root): name
+                    for name, root, _ in backends.CALIBRATION_SOURCES[task]}
+        roots = [next(root for root in datasets if path.startswith(root + os.sep)) for path in paths]
+        for path, root in zip(paths, roots):
+            assert not is_held_out(datasets[root], os.path.relpath(path, root).replace(os.sep, "/"))
+        assert set(roots) == set(datasets)  # spread over every source
+
+
 def test_int8_without_calibration_images_runs_fp32_and_says_so(recogniser, tmp_path, monkeypatch, capsys):
     cfg, ckpt = recogniser
     monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path / "absent"))
