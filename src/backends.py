@@ -119,6 +119,7 @@ def exported_onnx(task, cfg, ckpt, batch_size):
     path = os.path.join(cache_folder(), cache_name(task, cfg, ckpt, batch_size) + ".onnx")
     if os.path.isfile(path):
         return path
+    _say_once(f"exporting {task} to ONNX once (kept in {os.path.dirname(path)})")
     with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".export-") as tmp:
         try:
             written = importlib.import_module(f"src.{task}.task").export(cfg, ckpt, "ONNX",
