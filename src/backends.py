@@ -5,13 +5,14 @@ ONNX Runtime, in fp32 or int8.
     detector = load_detector(cfg, ckpt, backend="auto")
 
 ``mindspore`` runs the checkpoint's own graph and is always there. ``onnxruntime`` exports the checkpoint
-the way ``export.py --file_format ONNX`` does into the cache folder (``OCR_CACHE_DIR``, default
-``~/.cache/mindspore_ocr``, under ``onnx/``), named by the checkpoint's SHA-256 and a hash of everything that
-shapes the graph (model, image and charset config, batch size, MindSpore version), and runs that file with
-ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises the exported file once with
+the way ``export.py --file_format ONNX`` does into a cache folder (``OCR_ONNX_CACHE_DIR``, default ``onnx/``
+in ``OCR_CACHE_DIR`` or ``~/.cache/mindspore_ocr``), named by the checkpoint's SHA-256 and a hash of
+everything that shapes the graph (model, image and charset config, batch size, MindSpore version), and runs
+that file with ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises the exported file once with
 ``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8, ranges from real
-training images in ``../shared/train``: word crops for CRNN, scenes for DeepText); without those images it
-runs the fp32 file and says so once. ``auto`` takes the first of ``AUTO[task]`` that can run here.
+training images in ``../shared/train``: word crops for CRNN, scenes for DeepText, none of those held back
+for validation); without those images it runs the fp32 file and says so once. ``auto`` takes the first of
+``AUTO[task]`` that can run here.
 
 ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (the predictor uses two),
 and batches are padded up to the exported batch size (see src.exported.OnnxModel).
@@ -82,9 +83,10 @@ def resolve_backend(backend, task, ckpt):
 
 
 def cache_folder():
+    """``OCR_ONNX_CACHE_DIR``, else ``onnx/`` in the project's cache (``OCR_CACHE_DIR``, ~/.cache/mindspore_ocr)."""
     from src.vgg16_weights import cache_dir
 
-    folder = os.path.join(cache_dir(), "onnx")
+    folder = os.environ.get("OCR_ONNX_CACHE_DIR") or os.path.join(cache_dir(), "onnx")
     os.makedirs(folder, exist_ok=True)
     return folder
 

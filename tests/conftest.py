@@ -22,6 +22,13 @@ def mindspore_cpu(tmp_path_factory):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory):
+    # Models the tests export for ONNX Runtime (src/backends.py) stay out of the user's cache.
+    os.environ["OCR_ONNX_CACHE_DIR"] = str(tmp_path_factory.mktemp("onnx_cache"))
+    yield
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

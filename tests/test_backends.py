@@ -28,7 +28,7 @@ SHIPPED = read_manifest()
 def cache(tmp_path_factory):
     """Exports go to a fresh cache folder, not the user's."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OCR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        patch.setenv("OCR_ONNX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         yield
 
 
