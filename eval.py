@@ -77,11 +77,11 @@ def main(argv=None):
 
 def backend_file(args, cfg):
     """The ONNX file the chosen backend runs (exported once into the cache), or None for MindSpore."""
-    from src.backends import model_file, resolve_backend
+    from src.backends import runnable_file
 
-    backend = resolve_backend(args.backend, args.model, args.ckpt)
+    backend, path = runnable_file(args.model, cfg, args.ckpt, args.backend, cfg["eval"]["batch_size"])
     print(f"running {args.model} on {backend}", file=sys.stderr)
-    return model_file(args.model, cfg, args.ckpt, backend, cfg["eval"]["batch_size"])
+    return path
 
 
 if __name__ == "__main__":

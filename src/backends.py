@@ -53,6 +53,10 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _said = set()
 
 
+class ExportFailed(ValueError):
+    pass
+
+
 def _say_once(message):
     if message not in _said:
         _said.add(message)
@@ -128,8 +132,7 @@ def exported_onnx(task, cfg, ckpt, batch_size):
                                                                          os.path.join(tmp, "model"), batch_size)
         except (RuntimeError, TypeError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ValueError(f"{ckpt}: MindSpore cannot export {task} to ONNX ({first}); "
-                             "use --backend mindspore") from None
+            raise ExportFailed(f"{ckpt}: MindSpore cannot export {task} to ONNX ({first})") from None
         os.replace(written, path)  # whole or not at all: another process may be reading the cache
     return path
 
@@ -273,25 +276,43 @@ class ByWidth:
         return self.model(int(images.shape[-1]))(images)
 
 
+def runnable_file(task, cfg, ckpt, backend, batch_size):
+    """(the backend that runs, its ONNX file or None for MindSpore) for a requested ``backend``; ``auto``
+    runs MindSpore where the export fails, a backend asked for by name is an error then."""
+    chosen = resolve_backend(backend, task, ckpt)
+    try:
+        return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
+    except ExportFailed as exc:
+        if backend != "auto":
+            raise ExportFailed(f"{exc}; use --backend mindspore") from None
+        _say_once(f"{exc}: running {task} on mindspore")
+        return "mindspore", None
+
+
 def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):
     """A :class:`~src.crnn.recognizer.Recognizer` on ``backend``; an exported file (``mindir``: .mindir or
     .onnx) runs as it is. On ONNX backends ``batch_size`` is the exported batch (default ``CROP_BATCH``), which
     the recogniser's ``batch_size`` then says; it is None where any batch runs as it comes."""
     from src.crnn import task as crnn_task
 
-    backend = exported_backend(mindir) if mindir else resolve_backend(backend, "crnn", ckpt)
-    if mindir or backend == "mindspore":
-        recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
-        recognizer.batch_size = None
+    path = None
+    if mindir:
+        backend = exported_backend(mindir)
     else:
+        batch_size = batch_size or CROP_BATCH
+        # The config's width now (a checkpoint that does not fit fails here), the others on first use.
+        backend, path = runnable_file("crnn", cfg, ckpt, backend, batch_size)
+    if path:
         from src.crnn.recognizer import Recognizer
         from src.exported import OnnxModel
 
-        batch_size = batch_size or CROP_BATCH
         cell = ByWidth(lambda width: OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size)))
-        cell.model(cfg["image"]["width"])  # the config's width now: a checkpoint that does not fit fails here
+        cell.models[cfg["image"]["width"]] = OnnxModel(path)
         recognizer = Recognizer(cell, crnn_task.build_charset(cfg), cfg["eval"].get("lexicon_max_distance", 3))
         recognizer.batch_size = batch_size
+    else:
+        recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
+        recognizer.batch_size = None
     recognizer.backend = backend
     return recognizer
 
@@ -300,8 +321,10 @@ def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
     """A :class:`~src.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is."""
     from src.deeptext import task as deeptext_task
 
-    backend = exported_backend(mindir) if mindir else resolve_backend(backend, "deeptext", ckpt)
-    detector = deeptext_task.load_detector(cfg, ckpt, mindir or model_file("deeptext", cfg, ckpt, backend,
-                                                                           batch_size))
+    if mindir:
+        backend = exported_backend(mindir)
+    else:
+        backend, mindir = runnable_file("deeptext", cfg, ckpt, backend, batch_size)
+    detector = deeptext_task.load_detector(cfg, ckpt, mindir)
     detector.backend = backend
     return detector

@@ -209,6 +209,22 @@ def test_exports_are_cached_by_checkpoint_and_settings(recogniser, tmp_path, mon
     assert not [n for n in os.listdir(os.path.dirname(first)) if n.startswith(".")]  # no temporaries left
 
 
+def test_auto_runs_mindspore_where_the_export_fails(recogniser, tmp_path, monkeypatch, capsys):
+    cfg, ckpt = recogniser
+
+    def unsupported(*args, **kwargs):
+        raise RuntimeError("Unsupported op for ONNX: Foo\n(traceback lines)")
+
+    monkeypatch.setattr(crnn_task, "export", unsupported)
+    monkeypatch.setenv("OCR_ONNX_CACHE_DIR", str(tmp_path))  # nothing exported yet
+    recognizer = backends.load_recognizer(cfg, ckpt, backend="auto")
+    assert recognizer.backend == "mindspore" and recognizer.batch_size is None
+    assert "cannot export crnn to ONNX (Unsupported op for ONNX: Foo): running crnn on mindspore" in \
+        capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"Unsupported op for ONNX: Foo\); use --backend mindspore$"):
+        backends.load_recognizer(cfg, ckpt, backend="onnxruntime")
+
+
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
     assert backends.resolve_backend("auto", "crnn", ckpt) == backends.AUTO["crnn"][0]
