@@ -125,10 +125,10 @@ def test_int8_is_quantised_on_real_crops_and_keeps_the_best_classes(recogniser, 
     batch, fp32, int8 = int8_and_fp32(recogniser, real_crops())
     assert "-int8-" in os.path.basename(int8.predict_cell.models[cfg["image"]["width"]].path)  # not the fallback
     assert "calibrated on 128 training images" in capsys.readouterr().err
-    # Per time step, the most likely class stays (random tiny weights: 72 % of 8 x 24 steps, where every
+    # Per time step, the most likely class stays (random tiny weights: 86 % of 8 x 24 steps, where every
     # class is a near tie; ranges off by a scale would leave ~1 / 37).
     agree = (int8.log_probs(batch).argmax(-1) == fp32.log_probs(batch).argmax(-1)).mean()
-    assert agree >= (0.9 if "crnn" in SHIPPED else 0.6), agree
+    assert agree >= (0.9 if "crnn" in SHIPPED else 0.75), agree
 
 
 @requires_shared
