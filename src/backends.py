@@ -29,8 +29,9 @@ import tempfile
 BACKENDS = ("mindspore", "onnxruntime", "onnxruntime-int8")
 CHOICES = ("auto",) + BACKENDS
 # What ``auto`` runs, first choice first. ONNX Runtime fp32 gives MindSpore's outputs (logits within 1e-4,
-# the same boxes; tests/test_backends.py) and is the faster of the two on CPU; int8 stays opt-in until it
-# has been measured on the shipped models against the accuracy limits of issue 12.
+# the same boxes; tests/test_backends.py) 1.7x as fast on 2 cores (CRNN at batch 64: 83 against 48 images/s;
+# DeepText at 384x640: 1.9 against 3.2 s, with a training run alongside). int8 (CRNN 154 images/s, DeepText
+# 1.4 s) stays opt-in until it has been measured on the shipped models against issue 12's accuracy limits.
 AUTO = {"crnn": ("onnxruntime", "mindspore"), "deeptext": ("onnxruntime", "mindspore")}
 # Static int8 in QOperator form (QLinearConv / QLinearMatMul nodes). QDQ needs opset 13 for per-channel
 # scales (MindSpore exports opset 11) and, once converted, ran no faster: CRNN at batch 64, 112.5 against
