@@ -83,9 +83,9 @@ def test_eval_and_infer_default_to_the_shipped_recogniser(tmp_path):
         pytest.skip("../shared/fixtures not present")
     images = tmp_path / "crops"
     images.mkdir()
+    crops = os.path.join(crops, "Challenge2_Test_Task3_Images")
     for name in sorted(os.listdir(crops))[:6]:
-        if name.endswith(".png"):
-            shutil.copy(os.path.join(crops, name), images / name)
+        shutil.copy(os.path.join(crops, name), images / name)
     result = subprocess.run([sys.executable, os.path.join(ROOT, "infer.py"), "--mode", "rec", "--image", str(images),
                              "--jsonl", str(tmp_path / "out.jsonl")], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -97,10 +97,67 @@ def test_eval_and_infer_default_to_the_shipped_recogniser(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "using the shipped crnn weights" in result.stderr
     accuracy = float(result.stdout.split("'CRNNAccuracy': ")[1].split("}")[0])
-    assert accuracy > 0.7  # the shipped recogniser reads real words (README gives the exact figure)
+    assert accuracy > 0.55  # the shipped recogniser reads real words (weights/crnn.md: 59.4 %)
 
 
 def test_shipped_manifest_matches_the_files():
     for task, entry in read_manifest().items():
         assert shipped_checkpoint(task) == os.path.join(WEIGHTS_DIR, entry["file"])
         assert os.path.isfile(os.path.join(WEIGHTS_DIR, entry["card"]))
+
+
+@pytest.mark.skipif(not (read_manifest().get("crnn") and read_manifest().get("deeptext")),
+                    reason="no shipped DeepText + CRNN weights in weights/")
+def test_from_pretrained_reads_real_photographs():
+    """The shipped pair on the three genuine ICDAR 2003 test photographs of the fixtures (never trained on)."""
+    root = os.path.join(SHARED, "fixtures", "ic03", "SceneTrialTest")
+    if not os.path.isdir(root):
+        pytest.skip("../shared/fixtures not present")
+    from src.data.detection import read_detection_dataset
+    from src.e2e import OCRPredictor
+    from src.geometry import pairwise_iou
+    from src.metrics.text import standard_normalize
+
+    samples, _ = read_detection_dataset({"format": "ic03", "images": root,
+                                      "annotations": os.path.join(root, "words.xml")})
+    predictor = OCRPredictor.from_pretrained()
+    found = read = 0
+    for sample in samples:
+        page = predictor(sample.image_path)
+        if not page.words or not len(sample.boxes):
+            continue
+        iou = pairwise_iou(np.asarray(sample.boxes, np.float32), np.array([w.box for w in page.words], np.float32))
+        for g, text in enumerate(sample.texts):
+            best = int(iou[g].argmax())
+            if iou[g, best] >= 0.5:
+                found += 1
+                read += standard_normalize(page.words[best].text) == standard_normalize(text)
+    # Modest on purpose (weights/deeptext.md: F 0.51 on held-back scenes): words are found and read.
+    assert found >= 2 and read >= 1, (found, read)
+
+
+def test_inference_wrapper_keeps_names_and_prefixed_checkpoints_still_load(tmp_path):
+    import mindspore as ms
+
+    from src.cli import config_for
+    from src.crnn.model import CRNNInference
+    from src.crnn.task import build_charset, build_network
+    from src.engine.checkpoint import load_checkpoint, save_release_weights
+
+    cfg = config_for("crnn", explicit=TINY)
+    net = build_network(cfg, build_charset(cfg))
+    names = [p.name for p in net.get_parameters()]
+    CRNNInference(net)  # validation wraps the training network: its names must not change
+    assert [p.name for p in net.get_parameters()] == names
+    # A checkpoint written by the earlier wrapper ('network.rnn...', Adam slots under the old names).
+    items = [{"name": ("network." + p.name if p.name.startswith(("rnn", "classifier")) else p.name),
+              "data": p.data} for p in net.get_parameters()]
+    items += [{"name": "moment1." + p.name, "data": p.data} for p in net.get_parameters()]
+    old = str(tmp_path / "old.ckpt")
+    ms.save_checkpoint(items, old)
+    fresh = build_network(cfg, build_charset(cfg))
+    load_checkpoint(old, fresh)
+    released = str(tmp_path / "released.ckpt")
+    save_release_weights(old, released, ms.float16)
+    stored = [k for k in ms.load_checkpoint(released) if not k.startswith("train_state.")]
+    assert sorted(stored) == sorted(names)

@@ -156,7 +156,9 @@ class CRNNInference(nn.Cell):
     a trained network that no longer changes (evaluation, export), not for validation during training."""
 
     def __init__(self, network, fold_bn=False):
-        super().__init__()
+        # No prefix: the network's parameters keep their own names (a prefixed name would be saved into
+        # every later checkpoint of a run that validates).
+        super().__init__(auto_prefix=False)
         self.network = network
         self.features = fold_batchnorm(network.features) if fold_bn else network.features
 

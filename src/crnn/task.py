@@ -74,9 +74,12 @@ def dataset_entries(spec):
 
 def _word_dataset(cfg, charset, parts, num_samples, seed):
     data, image = cfg["data"], cfg["image"]
-    sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed,
-                                font_dirs_from_config(data.get("fonts")),
-                                backgrounds_from_config(data.get("backgrounds")))
+    # Fonts and photos matter to synthetic words only: evaluating real words (e.g. with the shipped
+    # config, whose font folders are relative to the training checkout) must not need them.
+    synthetic = "synthetic" in parts
+    fonts = font_dirs_from_config(data.get("fonts")) if synthetic else ()
+    backgrounds = backgrounds_from_config(data.get("backgrounds")) if synthetic else ()
+    sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed, fonts, backgrounds)
                for part in parts]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
     return WordDataset(source, charset, image["height"], image["width"], image["channels"])

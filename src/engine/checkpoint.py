@@ -229,7 +229,7 @@ def load_checkpoint(path, cell=None, skip=(), weights_only=True):
     if cell is not None:
         info = {k: params[_META_PREFIX + k] for k in ("task", "model")
                 if isinstance(params.get(_META_PREFIX + k), str)}
-        weights = {k: v for k, v in params.items() if not k.startswith(_META_PREFIX)}
+        weights = _undo_wrapper_prefix({k: v for k, v in params.items() if not k.startswith(_META_PREFIX)}, cell)
         check_fit(path, {k: v for k, v in weights.items() if k not in skip},
                   _SkippingView(cell, skip), weights_only, info)
         weights = _cast_to_model({k: v for k, v in weights.items() if k not in skip}, cell)
@@ -239,6 +239,17 @@ def load_checkpoint(path, cell=None, skip=(), weights_only=True):
             raise ValueError(f"{path}: does not fit this model (different model or config?): "
                              f"{str(exc).strip().splitlines()[0][:300]}") from None
     return meta, []
+
+
+def _undo_wrapper_prefix(weights, cell):
+    """Names an inference wrapper once prefixed with 'network.' (CRNN checkpoints saved after a
+    validation before CRNNInference kept its network's names) back to the model's own names."""
+    expected = {p.name for p in cell.get_parameters()}
+    renamed = {}
+    for name, value in weights.items():
+        plain = name.replace("network.", "", 1)
+        renamed[plain if name not in expected and plain in expected else name] = value
+    return renamed
 
 
 class _SkippingView:
@@ -257,13 +268,17 @@ def save_release_weights(source, destination, dtype=None, info=None):
     ``info`` ({task, model, config}) fills in what an older checkpoint does not carry itself."""
     params = _read(source)
     names = {k for k in params if not k.startswith(_META_PREFIX)}
+    # A 'network.'-prefixed parameter (see _undo_wrapper_prefix) is released under its own name, and
+    # optimizer slots named after that own name are training state too.
+    released = {n: n.replace("network.", "", 1) if n.startswith("network.") else n for n in names}
     items = []
     for name, value in params.items():
-        if name.startswith(_META_PREFIX) or _is_training_state(name, names - {name}):
+        own = released.get(name, name)
+        if name.startswith(_META_PREFIX) or (own == name and _is_training_state(name, set(released.values()) - {name})):
             continue
         if dtype is not None and value.dtype in (ms.float32, ms.float16, ms.bfloat16):
             value = value.astype(dtype)
-        items.append({"name": name, "data": value})
+        items.append({"name": released[name], "data": value})
     stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
     atomic_save(items, destination, None, {**(info or {}), **stored})
     return destination
