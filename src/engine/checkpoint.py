@@ -241,15 +241,16 @@ def load_checkpoint(path, cell=None, skip=(), weights_only=True):
     return meta, []
 
 
+def _own_name(name):
+    """A parameter name without the 'network.' an inference wrapper once prefixed (CRNN checkpoints
+    saved after a validation, before CRNNInference kept its network's names)."""
+    return name[len("network."):] if name.startswith("network.") else name
+
+
 def _undo_wrapper_prefix(weights, cell):
-    """Names an inference wrapper once prefixed with 'network.' (CRNN checkpoints saved after a
-    validation before CRNNInference kept its network's names) back to the model's own names."""
     expected = {p.name for p in cell.get_parameters()}
-    renamed = {}
-    for name, value in weights.items():
-        plain = name.replace("network.", "", 1)
-        renamed[plain if name not in expected and plain in expected else name] = value
-    return renamed
+    return {(_own_name(name) if name not in expected and _own_name(name) in expected else name): value
+            for name, value in weights.items()}
 
 
 class _SkippingView:
@@ -268,9 +269,9 @@ def save_release_weights(source, destination, dtype=None, info=None):
     ``info`` ({task, model, config}) fills in what an older checkpoint does not carry itself."""
     params = _read(source)
     names = {k for k in params if not k.startswith(_META_PREFIX)}
-    # A 'network.'-prefixed parameter (see _undo_wrapper_prefix) is released under its own name, and
-    # optimizer slots named after that own name are training state too.
-    released = {n: n.replace("network.", "", 1) if n.startswith("network.") else n for n in names}
+    # A prefixed parameter (see _own_name) is released under its own name, and optimizer slots named
+    # after that own name are training state too.
+    released = {n: _own_name(n) for n in names}
     items = []
     for name, value in params.items():
         own = released.get(name, name)
