@@ -10,7 +10,8 @@
 
 A CRNN dataset is an LMDB folder, a folder with labels.tsv, or 'synthetic' (held-out synthetic words).
 A DeepText dataset is 'synthetic' or FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT] with FORMAT one of ic13, ic11,
-scut, ic15, cocotext.
+scut, ic15, cocotext, ic03, svt (for ic03/svt the fourth part is only/exclude: the held-back scenes).
+With several datasets, a last result pools them all (counts added, not averages: results["pooled"]).
 """
 import sys
 
@@ -37,7 +38,8 @@ def add_arguments(parser):
 def evaluate_e2e(args):
     from infer import build_predictor, use_shipped_weights
     from src.deeptext.task import _parse_dataset_arg, build_samples
-    from src.e2e.evaluate import evaluate
+    from src.e2e.evaluate import WordSpotting, evaluate, log_spotting
+    from src.metrics import POOLED
 
     args.mode, args.lexicon = "e2e", None
     args.det_config, args.rec_config = args.config, None
@@ -45,12 +47,15 @@ def evaluate_e2e(args):
     det_cfg = load_det_config(args)
     setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
     predictor = build_predictor(args)
-    results, pages = {}, {}
+    results, pages, pooled = {}, {}, WordSpotting()
     for spec in args.dataset:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
         samples = build_samples(det_cfg, parsed, det_cfg["data"]["val_samples"], det_cfg["data"]["val_seed"])
         print(f"evaluating {samples.name}")
-        results[spec], pages[spec] = evaluate(predictor, samples)
+        results[spec], pages[spec] = evaluate(predictor, samples, pooled=pooled)
+    if len(args.dataset) > 1:
+        results[POOLED] = pooled.result()
+        log_spotting(results[POOLED], name=f"all {len(args.dataset)} datasets pooled")
     if args.report:
         from src.metrics import write_report
 

@@ -1,7 +1,11 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
 
+from conftest import ROOT
+from src.config import load_config
 from src.data.charset import Charset
 from src.data.lmdb_store import LmdbReader, LmdbWriter
 from src.data.loader import BatchLoader
@@ -253,3 +257,30 @@ def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, 
     assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 3
     assert metrics["word_accuracy"] == 1.0  # every sample met its own lexicon
     assert all(size == 2 for size, _ in reader.batches)  # static batch shape, padding not scored
+
+
+def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):
+    from src.crnn import task
+
+    class Reader:
+        charset = Charset()
+
+        def recognize(self, images, lexicons=None):
+            return [{"text": "cat"} for _ in images]
+
+    folders = []
+    for name, labels in (("a", ["cat"]), ("b", ["dog", "dog", "dog"])):
+        folder = tmp_path / name
+        folder.mkdir()
+        for k, label in enumerate(labels):
+            (folder / f"w{k}.png").write_bytes(png(20 + k))
+        (folder / "labels.tsv").write_text("".join(f"w{k}.png\t{label}\n" for k, label in enumerate(labels)))
+        folders.append(str(folder))
+    monkeypatch.setattr(task, "load_recognizer", lambda *args: Reader())
+    cfg = load_config(os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml"))
+    logged = []
+    results = task.evaluate(cfg, folders, ckpt="unused", logger=logged.append)
+    assert results[folders[0]]["word_accuracy"] == 1.0 and results[folders[1]]["word_accuracy"] == 0.0
+    assert results["pooled"]["samples"] == 4
+    assert results["pooled"]["word_accuracy"] == pytest.approx(1 / 4)   # counts, not the mean 1/2
+    assert any(line.startswith("all 2 datasets pooled: samples 4, word_accuracy 0.2500") for line in logged)

@@ -46,6 +46,28 @@ def test_eval_scores_clean_ground_truth_and_reports_what_it_dropped(tmp_path, mo
                for line in logged)
 
 
+
+def test_eval_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):
+    # Two one-image datasets: the detector finds the single word of the first and none of the three of
+    # the second. Pooled recall counts words (1 of 4), it does not average the datasets' recalls (1/2).
+    specs = []
+    for name, lines in (("a", '1 2 10 12 "one"\n'), ("b", '30 2 40 12 "x"\n30 20 40 30 "y"\n45 2 55 12 "z"\n')):
+        (tmp_path / name / "img").mkdir(parents=True)
+        (tmp_path / name / "gt").mkdir()
+        cv2.imwrite(str(tmp_path / name / "img" / "img_1.jpg"), np.full((40, 60, 3), 127, np.uint8))
+        (tmp_path / name / "gt" / "gt_img_1.txt").write_text(lines)
+        specs.append(f"ic13:{tmp_path / name / 'img'}:{tmp_path / name / 'gt'}")
+    cfg = load_config(TINY, defaults=DEFAULTS)
+    monkeypatch.setattr(task, "load_detector", lambda *args: OracleDetector([[1, 2, 10, 12]]))
+    logged = []
+    results = task.evaluate(cfg, specs, ckpt="unused", logger=logged.append)
+    assert results[specs[0]]["standard"]["recall"] == 1.0 and results[specs[1]]["standard"]["recall"] == 0.0
+    pooled = results["pooled"]
+    assert pooled["images"] == 2
+    assert pooled["standard"]["recall"] == pytest.approx(1 / 4)
+    assert pooled["standard"]["precision"] == pytest.approx(1 / 2)
+    assert any(line.startswith("all 2 datasets pooled (2 images)") for line in logged)
+
 def test_training_summary_names_each_source_and_its_box_counts(tmp_path):
     cfg = load_config(TINY, defaults=DEFAULTS)
     (tmp_path / "img").mkdir()

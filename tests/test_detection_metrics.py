@@ -57,3 +57,19 @@ def test_metrics_accumulate_over_images():
     assert r["images"] == 2
     assert r["standard"]["precision"] == 1.0 and r["standard"]["recall"] == pytest.approx(1 / 3)
     assert r["deteval"]["recall"] == pytest.approx(1 / 3)
+
+
+def test_merged_metrics_pool_counts_not_averages():
+    # Dataset A: 1 of 1 word found; dataset B: 0 of 3. Pooled recall is 1/4, not the mean 1/2.
+    a, b, both = DetectionMetrics(), DetectionMetrics(), DetectionMetrics()
+    a_args = ([[0, 0, 100, 20]], [1.0], [[0, 0, 100, 20]], [False])
+    b_args = ([[500, 500, 510, 510]], [0.9], [[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], [False] * 3)
+    a.update(*a_args)
+    b.update(*b_args)
+    both.update(*a_args)
+    both.update(*b_args)
+    a.merge(b)
+    assert a.result() == both.result()
+    assert a.result()["images"] == 2
+    assert a.result()["standard"]["recall"] == pytest.approx(1 / 4)
+    assert a.result()["standard"]["precision"] == pytest.approx(1 / 2)

@@ -24,3 +24,15 @@ def test_metrics_on_hand_made_predictions():
     assert r["one_minus_ned"] == pytest.approx((1 + 1 + 0.5 + 0) / 4)
     assert r["lexicon_accuracy"] == pytest.approx(1.0)       # 3 samples had lexicons, all right
     assert normalized_edit_similarity("", "") == 1.0
+
+
+def test_merged_metrics_pool_counts_not_averages():
+    a, b, both = RecognitionMetrics(), RecognitionMetrics(), RecognitionMetrics()
+    a.update(["cat"], ["cat"], lexicon_predictions=["cat"])
+    b.update(["dog", "x", "yy"], ["dot", "x", "zz"])
+    both.update(["cat"], ["cat"], lexicon_predictions=["cat"])
+    both.update(["dog", "x", "yy"], ["dot", "x", "zz"])
+    a.merge(b)
+    assert a.result() == pytest.approx(both.result())
+    assert a.result()["word_accuracy"] == pytest.approx(2 / 4)   # the mean of 1 and 1/3 would be 2/3
+    assert a.result()["lexicon_accuracy"] == 1.0

@@ -9,7 +9,7 @@ from src.data.photos import backgrounds_from_config
 from src.data.render import font_dirs_from_config
 from src.data.words import WordDataset, open_word_source
 from src.exported import load_exported
-from src.metrics import write_report
+from src.metrics import POOLED, write_report
 from src.metrics.text import RecognitionMetrics
 
 TASK = "crnn"
@@ -148,12 +148,13 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
     return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
 
 
-def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True):
+def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None):
     """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
 
     Unreadable images are left out, never replaced by other samples: they count in no metric and
     are reported as ``skipped_unreadable``. Lexicons are looked up by each sample's dataset index,
-    so a skipped image cannot shift them onto other samples."""
+    so a skipped image cannot shift them onto other samples. ``pooled``: a RecognitionMetrics that
+    also gets the counts (one result over several datasets)."""
     loader = BatchLoader(dataset, batch_size, shuffle=False, drop_last=False, workers=workers, refill=False)
     metrics = RecognitionMetrics()
     predictions = []
@@ -171,10 +172,16 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
                 predictions.append({"label": label, **r})
     finally:
         loader.close()
+    if pooled is not None:
+        pooled.merge(metrics)
     result = metrics.result()
     if loader.corrupt:
         result["skipped_unreadable"] = len(loader.corrupt)
     return result, predictions
+
+
+def _log_recognition(name, metrics, logger):
+    logger(f"{name}: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
 
 
 def train(cfg, run, logger):
@@ -225,19 +232,20 @@ def train(cfg, run, logger):
 
 def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print):
     recognizer = load_recognizer(cfg, ckpt, mindir)
-    results = {}
-    all_predictions = {}
+    results, all_predictions, pooled = {}, {}, RecognitionMetrics()
     for spec in datasets:
         dataset = build_dataset(cfg, recognizer.charset, spec, cfg["data"]["val_samples"],
                                 cfg["data"]["val_seed"])
         logger(f"evaluating {dataset.summary()}")
-        metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"])
+        metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], pooled=pooled)
         results[spec] = metrics
         all_predictions[spec] = predictions
-        logger(f"{spec}: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                                       for k, v in metrics.items()))
+        _log_recognition(spec, metrics, logger)
         # The model zoo's result line, so numbers can be compared with its logs.
         logger(f"result: {{'CRNNAccuracy': {metrics['word_accuracy']:.4f}}}")
+    if len(datasets) > 1:
+        results[POOLED] = pooled.result()
+        _log_recognition(f"all {len(datasets)} datasets pooled", results[POOLED], logger)
     if report:
         write_report(report, {"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions})
     return results

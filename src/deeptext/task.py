@@ -9,7 +9,7 @@ from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
 from src.exported import load_exported
-from src.metrics import write_report
+from src.metrics import POOLED, write_report
 from src.metrics.detection import DetectionMetrics
 
 TASK = "deeptext"
@@ -87,8 +87,9 @@ def load_detector(cfg, ckpt=None, mindir=None):
                         cfg["eval"]["score_threshold"])
 
 
-def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None):
-    """Run the detector over samples; returns (metrics, per-image predictions)."""
+def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None, pooled=None):
+    """Run the detector over samples; returns (metrics, per-image predictions). ``pooled``: a
+    DetectionMetrics that also gets the counts (one result over several datasets)."""
     metrics = DetectionMetrics()
     predictions = []
     for start in range(0, len(samples), batch_size):
@@ -103,6 +104,8 @@ def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None):
 
                 draw_detections(image, result["boxes"], sample.boxes, sample.ignore,
                                 os.path.join(visualize_dir, os.path.basename(sample.image_path) + ".png"))
+    if pooled is not None:
+        pooled.merge(metrics)
     return metrics.result(), predictions
 
 
@@ -162,25 +165,33 @@ def train(cfg, run, logger):
 
 def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None):
     detector = load_detector(cfg, ckpt, mindir)
-    results, all_predictions = {}, {}
+    results, all_predictions, pooled = {}, {}, DetectionMetrics()
     for spec in datasets:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
         samples = build_samples(cfg, parsed, cfg["data"]["val_samples"], cfg["data"]["val_seed"], logger)
         logger(f"evaluating {samples.name}")
-        metrics, predictions = evaluate_samples(detector, samples, cfg["eval"]["batch_size"], visualize_dir)
+        metrics, predictions = evaluate_samples(detector, samples, cfg["eval"]["batch_size"], visualize_dir, pooled)
         if getattr(samples, "box_counts", None):
             # Ground truth clipped or dropped on reading (NaN/inf, inverted, off the image) is reported, not scored.
             logger(f"ground truth: {describe_box_counts(samples.box_counts)}")
             metrics["ground_truth"] = dict(samples.box_counts)
         results[spec], all_predictions[spec] = metrics, predictions
-        for protocol in ("standard", "deteval", "seed"):
-            r = metrics[protocol]
-            logger(f"{protocol:9s} precision {r['precision']:.4f} recall {r['recall']:.4f} f {r['f']:.4f}")
+        _log_detection(metrics, logger)
         seed = metrics["seed"]
         logger(f"class 1 precision is {seed['precision'] * 100:.2f}%, recall is {seed['recall'] * 100:.2f}%")
+    if len(datasets) > 1:
+        results[POOLED] = pooled.result()
+        logger(f"all {len(datasets)} datasets pooled ({pooled.images} images):")
+        _log_detection(results[POOLED], logger)
     if report:
         write_report(report, {"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions})
     return results
+
+
+def _log_detection(metrics, logger):
+    for protocol in ("standard", "deteval", "seed"):
+        r = metrics[protocol]
+        logger(f"{protocol:9s} precision {r['precision']:.4f} recall {r['recall']:.4f} f {r['f']:.4f}")
 
 
 def _parse_dataset_arg(spec):

@@ -26,6 +26,12 @@ class WordSpotting:
         self.words += n_gt
         return correct
 
+    def merge(self, other):
+        """Adds another accumulator's counts: one result over several datasets (pooled, not averaged)."""
+        self.correct += other.correct
+        self.predictions += other.predictions
+        self.words += other.words
+
     def result(self):
         p = self.correct / self.predictions if self.predictions else 0.0
         r = self.correct / self.words if self.words else 0.0
@@ -33,7 +39,8 @@ class WordSpotting:
                 "predictions": self.predictions, "words": self.words}
 
 
-def evaluate(predictor, samples, logger=print):
+def evaluate(predictor, samples, logger=print, pooled=None):
+    """Word spotting on samples; returns (result, pages). ``pooled``: a WordSpotting that also gets the counts."""
     from src.data.detection_pipeline import load_rgb
 
     metric = WordSpotting()
@@ -43,7 +50,13 @@ def evaluate(predictor, samples, logger=print):
         page = predictor(load_rgb(sample), source=sample.image_path)
         metric.update(page, sample.boxes, sample.texts, sample.ignore)
         pages.append(page.to_dict())
+    if pooled is not None:
+        pooled.merge(metric)
     result = metric.result()
-    logger(f"word spotting: precision {result['precision']:.4f} recall {result['recall']:.4f} f {result['f']:.4f} "
-           f"({result['correct']} of {result['words']} words)")
+    log_spotting(result, logger)
     return result, pages
+
+
+def log_spotting(result, logger=print, name="word spotting"):
+    logger(f"{name}: precision {result['precision']:.4f} recall {result['recall']:.4f} f {result['f']:.4f} "
+           f"({result['correct']} of {result['words']} words)")

@@ -2,6 +2,9 @@
 import json
 import os
 
+# The results key of one result over all evaluated datasets (their counts added, not their metrics averaged).
+POOLED = "pooled"
+
 
 def write_report(path, report):
     """Write an evaluation report as JSON, creating its folder."""

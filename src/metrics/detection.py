@@ -130,6 +130,13 @@ class DetectionMetrics:
         self.images += 1
         return matches
 
+    def merge(self, other):
+        """Adds another accumulator's counts: one result over several datasets (pooled, not averaged)."""
+        self.std += other.std
+        self.det += other.det
+        self.seed += other.seed
+        self.images += other.images
+
     def result(self):
         def prf(tp_p, tp_r, n_pred, n_gt):
             p = tp_p / n_pred if n_pred else 0.0

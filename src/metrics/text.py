@@ -50,6 +50,11 @@ class RecognitionMetrics:
                 self.lexicon_count += 1
                 self.lexicon_correct += standard_normalize(lexicon_predictions[k]) == t
 
+    def merge(self, other):
+        """Adds another accumulator's counts: one result over several datasets (pooled, not averaged)."""
+        for name in ("count", "correct", "correct_case", "similarity", "lexicon_count", "lexicon_correct"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def result(self):
         n = max(self.count, 1)
         out = {"samples": self.count, "word_accuracy": self.correct / n,
