@@ -79,6 +79,24 @@ class ListLoader:
         yield from self.values[start_step:]
 
 
+def test_resume_with_a_longer_epoch_continues_by_global_step(tmp_path):
+    # A finished one-epoch run of 2 steps, resumed with one epoch of 5: it trains steps 3-5, not nothing.
+    def trainer_for(values, output_dir):
+        return Trainer(ScaleLoss(), ListLoader(values), lambda v: ((ms.Tensor(np.array([v], np.float32)),), 1),
+                       epochs=1, output_dir=str(output_dir), logger=get_logger(None, "longer"), save_every=1,
+                       log_every=1)
+
+    first = trainer_for([1.0, 2.0], tmp_path)
+    first.fit()
+    seen = []
+    second = trainer_for([1.0, 2.0, 3.0, 4.0, 5.0], tmp_path)
+    second.to_inputs = lambda v: (seen.append(v), ((ms.Tensor(np.array([v], np.float32)),), 1))[1]
+    second.resume(first.manager.list()[-1])
+    assert (second.epoch, second.step_in_epoch, second.global_step) == (0, 2, 2)
+    second.fit()
+    assert seen == [3.0, 4.0, 5.0] and second.global_step == 5
+
+
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     loader = ListLoader([1.0, 2.0, float("nan"), 4.0])
     trainer = Trainer(ScaleLoss(), loader, lambda v: ((ms.Tensor(np.array([v], np.float32)),), 1), epochs=1,

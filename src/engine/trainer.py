@@ -220,7 +220,13 @@ class Trainer:
         if _inside(path, self.output_dir) and os.path.isfile(best):
             # A step checkpoint may predate the latest validation: keep the run's best, not an older one.
             self.best_metric = max(self.best_metric, float(read_checkpoint_state(best)[0].get("best_metric", -math.inf)))
-        if self.step_in_epoch >= self.loader.steps_per_epoch():
+        steps_per_epoch = self.loader.steps_per_epoch()
+        if self.epoch * steps_per_epoch + self.step_in_epoch != global_step:
+            # The epoch length changed (e.g. more train_samples to train longer): the global step is what
+            # the schedule counts, so place the run by it. A finished one-epoch run would otherwise sit at
+            # "epoch 2, step 0" of a one-epoch schedule and stop at once.
+            self.epoch, self.step_in_epoch = divmod(global_step, steps_per_epoch)
+        if self.step_in_epoch >= steps_per_epoch:
             self.epoch, self.step_in_epoch = self.epoch + 1, 0
         self.last_saved = path
         self.log.info(f"resumed from {path}: epoch {self.epoch + 1}, step {self.step_in_epoch}, "
