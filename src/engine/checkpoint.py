@@ -271,15 +271,17 @@ def save_release_weights(source, destination, dtype=None, info=None):
     names = {k for k in params if not k.startswith(_META_PREFIX)}
     # A prefixed parameter (see _own_name) is released under its own name, and optimizer slots named
     # after that own name are training state too.
-    released = {n: _own_name(n) for n in names}
+    own_names = {_own_name(n) for n in names}
     items = []
     for name, value in params.items():
-        own = released.get(name, name)
-        if name.startswith(_META_PREFIX) or (own == name and _is_training_state(name, set(released.values()) - {name})):
+        if name.startswith(_META_PREFIX):
+            continue
+        own = _own_name(name)
+        if own == name and _is_training_state(name, own_names - {name}):
             continue
         if dtype is not None and value.dtype in (ms.float32, ms.float16, ms.bfloat16):
             value = value.astype(dtype)
-        items.append({"name": released[name], "data": value})
+        items.append({"name": own, "data": value})
     stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
     atomic_save(items, destination, None, {**(info or {}), **stored})
     return destination
