@@ -125,6 +125,7 @@ TYPE_RULES = {
     "data.backgrounds": _folders,
     "train.resume": _path_or_empty,
     "train.pretrained": _path_or_empty,
+    "train.load_from": _path_or_empty,
     "train.loss_scale": _loss_scale,
     "train.data_sink": _data_sink,
     "system.precision": _precision,

@@ -162,6 +162,21 @@ def test_float16_release_weights_load_into_the_float32_model(run_copy, tmp_path)
     np.testing.assert_allclose(crnn_task.load_recognizer(cfg, release).log_probs(images), reference, atol=2e-2)
 
 
+def test_load_from_release_weights_starts_a_new_run_from_those_weights(run_copy, tmp_path):
+    release = save_release_weights(latest(run_copy), str(tmp_path / "crnn.ckpt"), ms.float16)
+    # lr ~0: after its two steps the new run still holds the weights it started from (a run that ignored
+    # load_from would hold the seeded initial weights, which the release's two steps of lr 1e-3 moved)
+    train_tiny(tmp_path / "tuned", "--train.load_from", release, "--lr", "1e-12", "--min_lr", "1e-12",
+               "--warmup_steps", "0")
+    tuned_ckpt = CheckpointManager(str(tmp_path / "tuned" / "checkpoints"), "crnn").latest()
+    assert tuned_ckpt.endswith("crnn-step00000002.ckpt")  # a new run: its own steps, from 0
+    start, tuned = ms.load_checkpoint(release), ms.load_checkpoint(tuned_ckpt)
+    kernels = [k for k in start if k.endswith(".weight") and start[k].ndim == 4]
+    assert kernels
+    for name in kernels:
+        np.testing.assert_allclose(tuned[name].asnumpy(), start[name].asnumpy().astype(np.float32), atol=1e-6)
+
+
 # --- items 3, 4 and 12: checkpoints that do not fit ---------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -183,6 +198,12 @@ def test_resume_with_the_other_models_checkpoint_is_an_error_with_counts(deeptex
 def test_resume_with_other_shapes_is_an_error_with_counts(wide_crnn_ckpt, tmp_path):
     with pytest.raises(ValueError, match=r"does not fit this model: .*\d+ with another shape \(e\.g\. "):
         train_tiny(tmp_path / "run", "--train.resume", wide_crnn_ckpt)
+    assert not (tmp_path / "run").exists()
+
+
+def test_load_from_another_models_weights_is_an_error_and_writes_nothing(wide_crnn_ckpt, tmp_path):
+    with pytest.raises(ValueError, match=r"crnn_vgg.ckpt: does not fit this model: .*\d+ with another shape"):
+        train_tiny(tmp_path / "run", "--train.load_from", wide_crnn_ckpt)
     assert not (tmp_path / "run").exists()
 
 

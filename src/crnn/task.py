@@ -209,6 +209,10 @@ def train(cfg, run, logger):
         from src.crnn.pretrained import init_from_vgg16
 
         init_from_vgg16(network, t["pretrained"], logger.info)
+    if t.get("load_from"):
+        from src.engine.checkpoint import load_from
+
+        load_from(t["load_from"], network, logger.info)
     optimizer = build_optimizer(cfg, network.trainable_params(), learning_rates)
     step_cell = train_step_for(cfg, network, CRNNWithLoss(network), optimizer, logger.info)
 

@@ -130,6 +130,10 @@ def train(cfg, run, logger):
         from src.deeptext.pretrained import load_backbone
 
         load_backbone(model, t["pretrained"], logger.info)
+    if t.get("load_from"):
+        from src.engine.checkpoint import load_from
+
+        load_from(t["load_from"], model, logger.info)
     logger.info(f"model {cfg['model']['name']}: {count_parameters(model) / 1e6:.2f} M parameters, "
                 f"input {cfg['model']['image_height']}x{cfg['model']['image_width']}")
     import mindspore as ms

@@ -241,6 +241,14 @@ def load_checkpoint(path, cell=None, skip=(), weights_only=True):
     return meta, []
 
 
+def load_from(path, cell, log=print):
+    """Fine-tuning start (``train.load_from``): every parameter of ``cell`` from a whole-model checkpoint,
+    a run's or a shipped weights file; its optimizer state, step and schedule are not taken."""
+    load_checkpoint(path, cell, weights_only=True)
+    count = sum(1 for _ in cell.get_parameters())
+    log(f"load_from {path}: {count} parameters (weights only: optimizer, step and schedule start fresh)")
+
+
 def _own_name(name):
     """A parameter name without the 'network.' an inference wrapper once prefixed (CRNN checkpoints
     saved after a validation, before CRNNInference kept its network's names)."""
