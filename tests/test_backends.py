@@ -162,6 +162,22 @@ def test_int8_without_calibration_images_runs_fp32_and_says_so(recogniser, tmp_p
 
 
 @requires_shared
+def test_deeptext_int8_quantises_the_backbone_and_keeps_the_heads_fp32(detector_model):
+    import onnx
+
+    cfg, ckpt, _ = detector_model
+    graph = onnx.load(backends.model_file("deeptext", cfg, ckpt, "onnxruntime-int8", 1)).graph
+    weight = {"Conv": 1, "Gemm": 1, "MatMul": 1, "QLinearConv": 3, "QLinearMatMul": 3}
+    fp32 = [n.input[1] for n in graph.node if n.op_type in ("Conv", "Gemm", "MatMul")]
+    int8 = [n.input[weight[n.op_type]] for n in graph.node if n.op_type.startswith("QLinear") and n.op_type in weight]
+    assert "backbone.stage1.0.weight" in fp32[0]  # the first convolution reads the image itself
+    heads = ("rpn_head.", "roi_align.", "rcnn_head.")
+    assert all(name.startswith(heads) for name in fp32[1:])
+    assert len(fp32) == 1 + 5 + 1 + 4  # + RPN (3 inception branches, objectness, deltas), ROI fuse, fc6/fc7/2 outputs
+    assert len(int8) == 12 and all("backbone.stage" in name for name in int8)  # VGG16's 13 convolutions but one
+
+
+@requires_shared
 def test_onnxruntime_deeptext_finds_mindspore_boxes_on_real_photos(detector_model):
     cfg, ckpt, photos = detector_model
     reference = backends.load_detector(cfg, ckpt, backend="mindspore")
@@ -226,7 +242,10 @@ def test_auto_runs_mindspore_where_the_export_fails(recogniser, tmp_path, monkey
 
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
-    assert backends.resolve_backend("auto", "crnn", ckpt) == backends.AUTO["crnn"][0]
+    # The CRNN runs int8 where it can be calibrated on real crops, fp32 elsewhere; DeepText fp32 everywhere.
+    int8 = "onnxruntime-int8" if backends.calibration_images("crnn") else "onnxruntime"
+    assert backends.resolve_backend("auto", "crnn", ckpt) == int8
+    assert backends.resolve_backend("auto", "deeptext", ckpt) == "onnxruntime"
     assert backends.resolve_backend("auto", "deeptext", None) == "mindspore"  # nothing to export
     assert backends.resolve_backend("mindspore", "crnn", None) == "mindspore"
     with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
@@ -237,6 +256,13 @@ def test_backend_choice_and_errors(recogniser):
                                                                                      "crnn_cpu.yaml")
     with pytest.raises(ValueError, match=os.path.basename(ckpt)):  # weights of another model: refused at load
         backends.load_recognizer(load_config(other), ckpt, backend="onnxruntime")
+
+
+def test_auto_runs_the_crnn_in_fp32_without_calibration_images(recogniser, tmp_path, monkeypatch):
+    cfg, ckpt = recogniser
+    monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path))  # no ../shared/train here
+    assert backends.resolve_backend("auto", "crnn", ckpt) == "onnxruntime"
+    assert backends.resolve_backend("onnxruntime-int8", "crnn", ckpt) == "onnxruntime-int8"  # asked for: runs fp32
 
 
 @requires_shared
