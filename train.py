@@ -22,6 +22,8 @@ def main(argv=None):
     t = cfg["train"]
     # Before MindSpore starts: a refused run costs nothing and writes nothing.
     check_output_dir(t["output_dir"], t.get("resume"), t.get("overwrite", False))
+    if t.get("load_from") and not t.get("resume") and not os.path.isfile(t["load_from"]):
+        raise FileNotFoundError(f"--train.load_from {t['load_from']}: checkpoint not found")
     system = cfg["system"]
     run = setup_run(system["device_target"], seed=system["seed"], distributed=system["distributed"])
 

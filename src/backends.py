@@ -42,7 +42,7 @@ INT8_FORMAT = "QOperator"
 # Relu and MaxPool quantised too, so activations stay uint8 from one convolution to the next: DeepText at
 # 384x640 0.77 s against 0.86 s with Conv, MatMul and Gemm alone (fp32: 1.55 s); CRNN the same either way.
 INT8_OPS = ("Conv", "MatMul", "Gemm", "Relu", "MaxPool")
-# Layers that stay fp32 (by parameter-name prefix). The CRNN's classifier, whose scores are read directly.
+# Layers that stay fp32 (named in their weights' names). The CRNN's classifier, whose scores are read directly.
 # DeepText's whole RPN and R-CNN head: with only their score and box layers fp32, the shipped detector lost
 # 0.022 pooled F on the held-back scenes (0.639 against 0.661), with the backbone alone in int8 0.009
 # (0.652; the same with 16 calibration scenes as with 8), and the heads are ~5 % of the work at 576x960.
@@ -70,6 +70,10 @@ class ExportFailed(ValueError):
     pass
 
 
+class QuantizationFailed(ExportFailed):
+    """The fp32 export worked and quantising it did not: ``auto`` runs that fp32 file instead."""
+
+
 def _say_once(message):
     if message not in _said:
         _said.add(message)
@@ -86,7 +90,8 @@ def onnxruntime_available():
 
 def resolve_backend(backend, task, ckpt):
     """The backend that will run: ``auto`` becomes the first of ``AUTO[task]`` that can run here (ONNX
-    backends need onnxruntime and a checkpoint file to export); an explicit one that cannot is an error."""
+    backends need onnxruntime and a checkpoint file to export, int8 also calibration images); an explicit
+    one that cannot is an error."""
     if backend not in CHOICES:
         raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(CHOICES)})")
     if backend == "auto":
@@ -200,6 +205,8 @@ def calibration_batches(task, cfg, paths, batch_size):
     import numpy as np
 
     images = [image for image in map(_read_rgb, paths) if image is not None]
+    if not images:
+        raise QuantizationFailed(f"onnxruntime-int8: none of the {len(paths)} calibration images could be read")
     if task == "crnn":
         from src.data.words import prepare_word
 
@@ -259,21 +266,27 @@ def quantized_onnx(task, cfg, ckpt, batch_size):
               f"from {os.path.normpath(SHARED_TRAIN)}")
     with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".quantize-") as tmp:
         prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
-        # ONNX shape inference and ONNX Runtime's graph optimisation (batch norms folded into the convolutions);
-        # the symbolic shape inference gives up on MindSpore's LSTM export, and fixed shapes need none.
-        quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
-        nodes = onnx.load(prepared).graph.node
-        keep = [node.name for node in nodes
-                if len(node.input) > 1 and any(f"{layer}." in node.input[1] for layer in FP32_LAYERS[task])]
-        keep += [next(node.name for node in nodes if node.op_type == "Conv")]
-        # One batch at a time: DeepText at 384x640 calibrates in 2.0 GB instead of 7.7 GB.
-        with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
-            quantize_static(prepared, quantized, Batches(input_name, calibration_batches(task, cfg, paths, batch_size)),
-                            quant_format=getattr(QuantFormat, INT8_FORMAT), per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            op_types_to_quantize=list(INT8_OPS), nodes_to_exclude=keep,
-                            calibrate_method=CalibrationMethod.Percentile,
-                            extra_options={"CalibPercentile": CALIBRATION_PERCENTILE, "CalibStridedMinMax": 1})
+        batches = calibration_batches(task, cfg, paths, batch_size)
+        try:
+            # ONNX shape inference and ONNX Runtime's graph optimisation (batch norms folded into the
+            # convolutions); the symbolic shape inference gives up on MindSpore's LSTM export, and fixed
+            # shapes need none.
+            quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+            nodes = onnx.load(prepared).graph.node
+            keep = [node.name for node in nodes
+                    if len(node.input) > 1 and any(f"{layer}." in node.input[1] for layer in FP32_LAYERS[task])]
+            keep += [next(node.name for node in nodes if node.op_type == "Conv")]
+            # One batch at a time: DeepText at 384x640 calibrates in 2.0 GB instead of 7.7 GB.
+            with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
+                quantize_static(prepared, quantized, Batches(input_name, batches),
+                                quant_format=getattr(QuantFormat, INT8_FORMAT), per_channel=True,
+                                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                                op_types_to_quantize=list(INT8_OPS), nodes_to_exclude=keep,
+                                calibrate_method=CalibrationMethod.Percentile,
+                                extra_options={"CalibPercentile": CALIBRATION_PERCENTILE, "CalibStridedMinMax": 1})
+        except Exception as exc:  # noqa: BLE001 - onnx and onnxruntime raise many kinds; one line names it
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise QuantizationFailed(f"{fp32}: onnxruntime cannot quantise {task} to int8 ({first})") from None
         os.replace(quantized, path)
     return path
 
@@ -316,16 +329,21 @@ class ByWidth:
 
 
 def runnable_file(task, cfg, ckpt, backend, batch_size):
-    """(the backend that runs, its ONNX file or None for MindSpore) for a requested ``backend``; ``auto``
-    runs MindSpore where the export fails, a backend asked for by name is an error then."""
+    """(the backend that runs, its ONNX file or None for MindSpore) for a requested ``backend``. ``auto``
+    runs the fp32 file where quantising fails and MindSpore where the export fails; a backend asked for by
+    name is an error then."""
     chosen = resolve_backend(backend, task, ckpt)
-    try:
-        return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
-    except ExportFailed as exc:
-        if backend != "auto":
-            raise ExportFailed(f"{exc}; use --backend mindspore") from None
-        _say_once(f"{exc}: running {task} on mindspore")
-        return "mindspore", None
+    while True:
+        try:
+            return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
+        except ExportFailed as exc:
+            if backend != "auto":
+                raise ExportFailed(f"{exc}; use --backend mindspore") from None
+            quantizing = isinstance(exc, QuantizationFailed) and chosen == "onnxruntime-int8"
+            chosen = "onnxruntime" if quantizing else "mindspore"
+            _say_once(f"{exc}: running {task} on {chosen}")
+            if chosen == "mindspore":
+                return chosen, None
 
 
 def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):

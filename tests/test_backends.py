@@ -240,6 +240,26 @@ def test_auto_runs_mindspore_where_the_export_fails(recogniser, tmp_path, monkey
         backends.load_recognizer(cfg, ckpt, backend="onnxruntime")
 
 
+@requires_shared
+def test_auto_runs_fp32_where_int8_quantisation_fails(recogniser, tmp_path, monkeypatch, capsys):
+    import onnxruntime.quantization as quantization
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("calibration went wrong\n(traceback lines)")
+
+    cfg, ckpt = recogniser
+    monkeypatch.setenv("OCR_ONNX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(quantization, "quantize_static", failing)
+    recognizer = backends.load_recognizer(cfg, ckpt, backend="auto")
+    assert recognizer.backend == "onnxruntime" and recognizer.batch_size == backends.CROP_BATCH
+    assert "onnxruntime cannot quantise crnn to int8 (calibration went wrong): running crnn on onnxruntime" in \
+        capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"cannot quantise crnn to int8 \(calibration went wrong\); "
+                                         r"use --backend mindspore$"):
+        backends.load_recognizer(cfg, ckpt, backend="onnxruntime-int8")
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no half-written file left
+
+
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
     # The CRNN runs int8 where it can be calibrated on real crops, fp32 elsewhere; DeepText fp32 everywhere.

@@ -162,19 +162,58 @@ def test_float16_release_weights_load_into_the_float32_model(run_copy, tmp_path)
     np.testing.assert_allclose(crnn_task.load_recognizer(cfg, release).log_probs(images), reference, atol=2e-2)
 
 
+# --- fine-tuning: train.load_from ------------------------------------------------------------------------
+
+def moving_statistics(name):
+    return "moving_" in name  # batch-norm statistics follow the data even at learning rate ~0
+
+
 def test_load_from_release_weights_starts_a_new_run_from_those_weights(run_copy, tmp_path):
     release = save_release_weights(latest(run_copy), str(tmp_path / "crnn.ckpt"), ms.float16)
     # lr ~0: after its two steps the new run still holds the weights it started from (a run that ignored
     # load_from would hold the seeded initial weights, which the release's two steps of lr 1e-3 moved)
     train_tiny(tmp_path / "tuned", "--train.load_from", release, "--lr", "1e-12", "--min_lr", "1e-12",
                "--warmup_steps", "0")
-    tuned_ckpt = CheckpointManager(str(tmp_path / "tuned" / "checkpoints"), "crnn").latest()
-    assert tuned_ckpt.endswith("crnn-step00000002.ckpt")  # a new run: its own steps, from 0
-    start, tuned = ms.load_checkpoint(release), ms.load_checkpoint(tuned_ckpt)
-    kernels = [k for k in start if k.endswith(".weight") and start[k].ndim == 4]
-    assert kernels
-    for name in kernels:
-        np.testing.assert_allclose(tuned[name].asnumpy(), start[name].asnumpy().astype(np.float32), atol=1e-6)
+    tuned = ms.load_checkpoint(CheckpointManager(str(tmp_path / "tuned" / "checkpoints"), "crnn").latest())
+    start = {k: v for k, v in ms.load_checkpoint(release).items()
+             if not k.startswith("train_state.") and not moving_statistics(k)}
+    assert len(start) > 20  # convolutions, LSTM and classifier
+    for name, value in start.items():
+        np.testing.assert_allclose(tuned[name].asnumpy(), value.asnumpy().astype(np.float32), atol=1e-6,
+                                   err_msg=name)
+
+
+def test_load_from_a_finished_runs_checkpoint_takes_its_weights_not_its_step(run_copy, tmp_path):
+    finished = latest(run_copy)  # global step 2 of a 2-step run: resuming it would be refused as finished
+    last = train_tiny(tmp_path / "tuned", "--train.load_from", finished)
+    assert last.endswith("crnn-step00000002.ckpt")
+    assert read_checkpoint_state(last)[0]["global_step"] == 2
+    trained, loaded = ms.load_checkpoint(last), ms.load_checkpoint(finished)
+    assert not np.allclose(trained["classifier.weight"].asnumpy(), loaded["classifier.weight"].asnumpy())
+
+
+def test_a_load_from_run_resumes_without_its_load_from_file(run_copy, tmp_path):
+    release = save_release_weights(latest(run_copy), str(tmp_path / "crnn.ckpt"), ms.float16)
+    train_tiny(tmp_path / "tuned", "--train.load_from", release)
+    os.remove(release)  # the resumed checkpoint holds every weight: load_from is not read again
+    last = train_tiny(tmp_path / "tuned", "--train.load_from", release, "--train.resume", "auto", "--max_steps", "4")
+    assert last.endswith("crnn-step00000004.ckpt")
+    assert f"train.load_from {release} not loaded: the run starts from " in open(tmp_path / "tuned" / "train.log").read()
+
+
+def test_load_from_that_does_not_fit_is_one_line_and_writes_nothing(deeptext_ckpt, wide_crnn_ckpt, run_copy,
+                                                                      tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"^--train.load_from \S*absent.ckpt: checkpoint not found$"):
+        train_tiny(tmp_path / "new_run", "--train.load_from", str(tmp_path / "absent.ckpt"))
+    with pytest.raises(ValueError, match=r"deeptext.ckpt: does not fit this model: \d+ model parameters missing"):
+        train_tiny(tmp_path / "new_run", "--train.load_from", deeptext_ckpt)
+    with pytest.raises(ValueError, match=r"crnn_vgg.ckpt: does not fit this model: .*\d+ with another shape"):
+        train_tiny(tmp_path / "new_run", "--train.load_from", wide_crnn_ckpt)
+    # Same shapes, other characters: the classifier's rows would decode the wrong letters.
+    alphabet = load_config(CRNN_TINY)["charset"]["alphabet"]
+    with pytest.raises(ValueError, match=r"decodes another alphabet .*--train.load_from needs the same characters"):
+        train_tiny(tmp_path / "new_run", "--train.load_from", latest(run_copy), "--charset.alphabet", alphabet[::-1])
+    assert not (tmp_path / "new_run").exists()
 
 
 # --- items 3, 4 and 12: checkpoints that do not fit ---------------------------------------------------
@@ -198,12 +237,6 @@ def test_resume_with_the_other_models_checkpoint_is_an_error_with_counts(deeptex
 def test_resume_with_other_shapes_is_an_error_with_counts(wide_crnn_ckpt, tmp_path):
     with pytest.raises(ValueError, match=r"does not fit this model: .*\d+ with another shape \(e\.g\. "):
         train_tiny(tmp_path / "run", "--train.resume", wide_crnn_ckpt)
-    assert not (tmp_path / "run").exists()
-
-
-def test_load_from_another_models_weights_is_an_error_and_writes_nothing(wide_crnn_ckpt, tmp_path):
-    with pytest.raises(ValueError, match=r"crnn_vgg.ckpt: does not fit this model: .*\d+ with another shape"):
-        train_tiny(tmp_path / "run", "--train.load_from", wide_crnn_ckpt)
     assert not (tmp_path / "run").exists()
 
 

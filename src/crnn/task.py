@@ -188,6 +188,7 @@ def train(cfg, run, logger):
     from src.crnn.loss import CRNNWithLoss
     from src.crnn.model import CRNNInference
     from src.crnn.recognizer import Recognizer
+    from src.engine.checkpoint import load_from, starting_weights
     from src.engine.schedule import build_schedule
     from src.engine.train_step import count_parameters, train_step_for
     from src.engine.trainer import build_trainer
@@ -205,14 +206,13 @@ def train(cfg, run, logger):
 
     network = build_network(cfg, charset)
     logger.info(f"model {cfg['model']['name']}: {count_parameters(network) / 1e6:.2f} M parameters")
-    if t.get("pretrained"):
+    start = starting_weights(t, "crnn", logger.info)
+    if start == "pretrained":
         from src.crnn.pretrained import init_from_vgg16
 
         init_from_vgg16(network, t["pretrained"], logger.info)
-    if t.get("load_from"):
-        from src.engine.checkpoint import load_from
-
-        load_from(t["load_from"], network, logger.info)
+    elif start == "load_from":
+        load_from(t["load_from"], network, cfg["charset"], logger.info)
     optimizer = build_optimizer(cfg, network.trainable_params(), learning_rates)
     step_cell = train_step_for(cfg, network, CRNNWithLoss(network), optimizer, logger.info)
 

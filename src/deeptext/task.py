@@ -113,6 +113,7 @@ def train(cfg, run, logger):
     import mindspore.nn as nn
 
     from src.deeptext.model import DeepTextWithLoss
+    from src.engine.checkpoint import load_from, starting_weights
     from src.engine.schedule import build_schedule
     from src.engine.train_step import count_parameters, train_step_for
     from src.engine.trainer import build_trainer
@@ -126,14 +127,13 @@ def train(cfg, run, logger):
     total_steps = t["max_steps"] or t["epochs"] * loader.steps_per_epoch()
     learning_rates = build_schedule(t["lr_schedule"], t["lr"], total_steps, t.get("warmup_steps", 0), t.get("min_lr", 0.0))
     model = build_model(cfg)
-    if t.get("pretrained"):
+    start = starting_weights(t, "deeptext", logger.info)
+    if start == "pretrained":
         from src.deeptext.pretrained import load_backbone
 
         load_backbone(model, t["pretrained"], logger.info)
-    if t.get("load_from"):
-        from src.engine.checkpoint import load_from
-
-        load_from(t["load_from"], model, logger.info)
+    elif start == "load_from":
+        load_from(t["load_from"], model, log=logger.info)
     logger.info(f"model {cfg['model']['name']}: {count_parameters(model) / 1e6:.2f} M parameters, "
                 f"input {cfg['model']['image_height']}x{cfg['model']['image_width']}")
     import mindspore as ms

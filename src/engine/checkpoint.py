@@ -241,9 +241,36 @@ def load_checkpoint(path, cell=None, skip=(), weights_only=True):
     return meta, []
 
 
-def load_from(path, cell, log=print):
+def resume_checkpoint(resume, output_dir, prefix):
+    """The checkpoint ``train.resume`` continues: the path given, the newest in ``output_dir`` for 'auto'
+    (None when there is none yet), None when not resuming."""
+    if resume == "auto":
+        return CheckpointManager(os.path.join(output_dir, "checkpoints"), prefix).latest()
+    return resume or None
+
+
+def starting_weights(train_cfg, prefix, log=print):
+    """Where a run's first weights come from: 'resume' (the resumed checkpoint holds them all), 'load_from'
+    (a whole-model checkpoint, ``train.load_from``), 'pretrained' (ImageNet VGG16 into the backbone) or None
+    (initialisation). The first that applies wins; skipped settings are logged."""
+    resumes = resume_checkpoint(train_cfg.get("resume"), train_cfg["output_dir"], prefix)
+    choices = [("load_from", train_cfg.get("load_from")), ("pretrained", train_cfg.get("pretrained"))]
+    start = "resume" if resumes else next((key for key, value in choices if value), None)
+    for key, value in choices:
+        if value and key != start:
+            log(f"train.{key} {value} not loaded: the run starts from {resumes or train_cfg.get(start)}")
+    return start
+
+
+def load_from(path, cell, charset=None, log=print):
     """Fine-tuning start (``train.load_from``): every parameter of ``cell`` from a whole-model checkpoint,
-    a run's or a shipped weights file; its optimizer state, step and schedule are not taken."""
+    a run's or a shipped weights file; its optimizer state, step and schedule are not taken. A recogniser's
+    checkpoint must decode the same alphabet (``charset``: the config's ``charset`` section)."""
+    stored = (read_checkpoint_config(path) or {}).get("charset") if charset is not None else None
+    if stored is not None and (stored.get("alphabet"), stored.get("case_fold", True)) != \
+            (charset.get("alphabet"), charset.get("case_fold", True)):
+        raise ValueError(f"{path}: decodes another alphabet ({stored.get('alphabet')!r}) than this config "
+                         f"({charset.get('alphabet')!r}); --train.load_from needs the same characters")
     load_checkpoint(path, cell, weights_only=True)
     count = sum(1 for _ in cell.get_parameters())
     log(f"load_from {path}: {count} parameters (weights only: optimizer, step and schedule start fresh)")

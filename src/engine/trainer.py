@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from src.engine.checkpoint import (CheckpointManager, checkpoint_info, load_checkpoint, read_checkpoint_state,
-                                   remove_stale_temporaries)
+                                   remove_stale_temporaries, resume_checkpoint)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -267,7 +267,7 @@ class Trainer:
             with stop_signals_interrupt():
                 move_old_run = self.guard_folder and check_output_dir(self.output_dir, resume, self.overwrite)
                 if resume:
-                    path = self.manager.latest() if resume == "auto" else resume
+                    path = resume_checkpoint(resume, self.output_dir, self.manager.prefix)
                     if path:
                         self.resume(path)
                     else:
