@@ -262,10 +262,10 @@ def test_auto_runs_fp32_where_int8_quantisation_fails(recogniser, tmp_path, monk
 
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
-    # The CRNN runs int8 where it can be calibrated on real crops, fp32 elsewhere; DeepText fp32 everywhere.
-    int8 = "onnxruntime-int8" if backends.calibration_images("crnn") else "onnxruntime"
-    assert backends.resolve_backend("auto", "crnn", ckpt) == int8
-    assert backends.resolve_backend("auto", "deeptext", ckpt) == "onnxruntime"
+    # Both models run int8 where they can be calibrated on real training images, fp32 elsewhere.
+    for task in ("crnn", "deeptext"):
+        int8 = "onnxruntime-int8" if backends.calibration_images(task) else "onnxruntime"
+        assert backends.resolve_backend("auto", task, ckpt) == int8
     assert backends.resolve_backend("auto", "deeptext", None) == "mindspore"  # nothing to export
     assert backends.resolve_backend("mindspore", "crnn", None) == "mindspore"
     with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
@@ -278,10 +278,11 @@ def test_backend_choice_and_errors(recogniser):
         backends.load_recognizer(load_config(other), ckpt, backend="onnxruntime")
 
 
-def test_auto_runs_the_crnn_in_fp32_without_calibration_images(recogniser, tmp_path, monkeypatch):
+def test_auto_runs_fp32_without_calibration_images(recogniser, tmp_path, monkeypatch):
     cfg, ckpt = recogniser
     monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path))  # no ../shared/train here
     assert backends.resolve_backend("auto", "crnn", ckpt) == "onnxruntime"
+    assert backends.resolve_backend("auto", "deeptext", ckpt) == "onnxruntime"
     assert backends.resolve_backend("onnxruntime-int8", "crnn", ckpt) == "onnxruntime-int8"  # asked for: runs fp32
 
 
