@@ -12,12 +12,13 @@ that file with ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises th
 ``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8, ranges from real
 training images in ``../shared/train``: word crops for CRNN, scenes for DeepText, none of those held back
 for validation); without those images it runs the fp32 file and says so once. ``auto`` takes the first of
-``AUTO[task]`` that can run here (for the CRNN, int8 where calibration images are found).
+``AUTO[task]`` that can run here (int8 where calibration images are found).
 
 ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (the predictor uses two),
 and batches are padded up to the exported batch size (see src.exported.OnnxModel).
 """
 import contextlib
+import functools
 import glob
 import hashlib
 import io
@@ -183,14 +184,21 @@ CALIBRATION_SOURCES = {
 def calibration_images(task):
     """Real training images to calibrate int8 ranges on: word crops (CRNN) or scenes (DeepText), spread over
     the training splits in ../shared/train, leaving out what src.data.holdout keeps back for validation."""
+    count = CALIBRATION_CROPS if task == "crnn" else CALIBRATION_SCENES
+    return list(_calibration_images(task, SHARED_TRAIN, count))
+
+
+@functools.lru_cache(maxsize=None)
+def _calibration_images(task, shared_train, count):
+    # Listed once per process: backend choice and each exported width ask again (thousands of crops, SHA-1 each).
     from src.data.holdout import is_held_out
 
     found = []
     for dataset, root, pattern in CALIBRATION_SOURCES[task]:
-        folder = os.path.join(SHARED_TRAIN, root)
+        folder = os.path.join(shared_train, root)
         found += [p for p in glob.glob(os.path.join(folder, pattern)) if p.lower().endswith(IMAGE_EXTENSIONS)
                   and not is_held_out(dataset, os.path.relpath(p, folder).replace(os.sep, "/"))]
-    return _spread(found, CALIBRATION_CROPS if task == "crnn" else CALIBRATION_SCENES)
+    return tuple(_spread(found, count))
 
 
 def _read_rgb(path):
@@ -334,17 +342,15 @@ def runnable_file(task, cfg, ckpt, backend, batch_size):
     runs the fp32 file where quantising fails and MindSpore where the export fails; a backend asked for by
     name is an error then."""
     chosen = resolve_backend(backend, task, ckpt)
-    while True:
-        try:
-            return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
-        except ExportFailed as exc:
-            if backend != "auto":
-                raise ExportFailed(f"{exc}; use --backend mindspore") from None
-            quantizing = isinstance(exc, QuantizationFailed) and chosen == "onnxruntime-int8"
-            chosen = "onnxruntime" if quantizing else "mindspore"
-            _say_once(f"{exc}: running {task} on {chosen}")
-            if chosen == "mindspore":
-                return chosen, None
+    try:
+        return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
+    except ExportFailed as exc:
+        if backend != "auto":
+            raise ExportFailed(f"{exc}; use --backend mindspore") from None
+        # Quantising starts from the fp32 export, which therefore exists: run that.
+        fallback = "onnxruntime" if isinstance(exc, QuantizationFailed) else "mindspore"
+        _say_once(f"{exc}: running {task} on {fallback}")
+        return fallback, exported_onnx(task, cfg, ckpt, batch_size) if fallback == "onnxruntime" else None
 
 
 def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):
