@@ -29,7 +29,13 @@ def main(argv=None):
 
     if run["rank"] > 0:
         # Every rank but 0 logs (and, with save_all_ranks, saves) into its own folder.
-        t["output_dir"] = os.path.join(t["output_dir"], f"rank_{run['rank']}")
+        shared_output_dir, t["output_dir"] = t["output_dir"], os.path.join(t["output_dir"], f"rank_{run['rank']}")
+        if t.get("resume") == "auto" and not t.get("save_all_ranks", False):
+            # Rank 0 alone wrote checkpoints: every rank continues the one rank 0 continues (else rank 0
+            # would resume while the others start afresh, and the ranks' steps and weights would differ).
+            from src.engine.checkpoint import resume_checkpoint
+
+            t["resume"] = resume_checkpoint("auto", shared_output_dir, args.model) or ""
     # No log file yet: the trainer opens train.log once the run is validated.
     logger = get_logger(None, args.model, run["rank"])
     logger.info(f"device {run['device_target']}, rank {run['rank']} of {run['group_size']}")

@@ -4,7 +4,7 @@
     python -m src.launch msrun --workers 2 [--master_addr A --master_port P --nodes N --node_rank R] -- train.py ...
 
 For Ascend every rank gets its own process, environment (RANK_TABLE_FILE, RANK_ID, DEVICE_ID,
-RANK_SIZE), log file and output folder (``--output_dir/rank_K``); the source tree is never copied.
+RANK_SIZE), log file and output folder (``OUTPUT_DIR/rank_K``, made by train.py); the source tree is never copied.
 The rank table is checked before anything starts. ``--dry_run`` prints the per-rank commands.
 """
 import argparse
@@ -67,22 +67,12 @@ def load_rank_table(path, expected_size=None):
     return sorted(devices, key=lambda d: d["rank_id"])
 
 
-def _output_dir(script_args):
-    for i, token in enumerate(script_args):
-        if token in ("--output_dir", "--train.output_dir") and i + 1 < len(script_args):
-            return script_args[i + 1]
-        if token.startswith(("--output_dir=", "--train.output_dir=")):
-            return token.split("=", 1)[1]
-    return None
-
-
 def plan_ascend(rank_table, script_args, server_id=None, bind_cores=False, cores=None, log_dir="logs"):
     """Per-rank (command, environment additions, log file) for the devices of this server."""
     devices = load_rank_table(rank_table)
     local = [d for d in devices if server_id in (None, d["server_id"])]
     cores = cores or os.cpu_count() or 1
     per_rank = max(1, cores // max(1, len(local)))
-    base_output = _output_dir(script_args)
     plans = []
     for index, device in enumerate(local):
         rank = device["rank_id"]
@@ -90,8 +80,8 @@ def plan_ascend(rank_table, script_args, server_id=None, bind_cores=False, cores
                "DEVICE_ID": str(device["device_id"]), "RANK_SIZE": str(len(devices)),
                "HCCL_CONNECT_TIMEOUT": os.environ.get("HCCL_CONNECT_TIMEOUT", "600")}
         command = [sys.executable] + list(script_args) + ["--device_target", "Ascend", "--distributed", "true"]
-        if base_output:
-            command += ["--output_dir", os.path.join(base_output, f"rank_{rank}") if rank else base_output]
+        # Every rank gets the same --output_dir: train.py puts rank K's log (and, with save_all_ranks, its
+        # checkpoints) in OUTPUT_DIR/rank_K, and resume=auto on every rank finds rank 0's checkpoints.
         if bind_cores:
             first = index * per_rank
             command = ["taskset", "-c", f"{first}-{first + per_rank - 1}"] + command

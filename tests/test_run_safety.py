@@ -125,6 +125,20 @@ def test_resume_auto_on_a_finished_run_says_so_and_a_longer_run_appends(run_copy
     assert read_checkpoint_state(latest(run_copy))[0]["global_step"] == 3
 
 
+def test_data_parallel_resume_auto_continues_rank_0s_checkpoint_on_every_rank(run_copy, monkeypatch):
+    # Only rank 0 writes checkpoints: rank 1 (logging into rank_1/) must resume the same one, not start afresh.
+    def rank_1(device_target, seed=0, distributed=False):
+        return {"rank": 1, "group_size": 2, "device_target": device_target}
+
+    monkeypatch.setattr(train, "setup_run", rank_1)
+    before = snapshot(run_copy)
+    train_tiny(run_copy, "--train.resume", "auto", "--max_steps", "3")
+    log = open(run_copy / "rank_1" / "train.log").read()
+    assert f"resumed from {latest(run_copy)}" in log and "global step 2" in log and "starting from scratch" not in log
+    assert {k: v for k, v in snapshot(run_copy).items() if not k.startswith("rank_1")} == before  # rank 1 wrote no checkpoint
+    assert not (run_copy / "rank_1" / "checkpoints").exists() or not os.listdir(run_copy / "rank_1" / "checkpoints")
+
+
 def test_output_dir_that_is_a_file_is_refused(tmp_path):
     target = tmp_path / "run"
     target.write_text("notes")
