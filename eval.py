@@ -46,7 +46,7 @@ def evaluate_e2e(args):
     use_shipped_weights(args)
     det_cfg = load_det_config(args)
     setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
-    predictor = build_predictor(args)
+    predictor = build_predictor(args, det_cfg)
     results, pages, pooled = {}, {}, WordSpotting()
     for spec in args.dataset:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
@@ -76,7 +76,14 @@ def main(argv=None):
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
     options = {"visualize_dir": args.visualize} if args.visualize else {}
-    mindir = args.mindir or backend_file(args, cfg)
+    if args.model == "deeptext":  # one model per eval.test_scales size, each on the backend
+        from src.backends import load_detector
+
+        options["detector"] = load_detector(cfg, args.ckpt, args.mindir, args.backend, cfg["eval"]["batch_size"])
+        print(f"running deeptext on {options['detector'].backend}", file=sys.stderr)
+        mindir = args.mindir
+    else:
+        mindir = args.mindir or backend_file(args, cfg)
     return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, mindir, args.report, **options)
 
 

@@ -108,6 +108,9 @@ def parse_args(argv):
     parser.add_argument("--visualize", metavar="DIR", help="draw boxes and words into DIR/<image file name>.png")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace output files that already exist (input images are never replaced)")
+    parser.add_argument("--det_scales", nargs="+", type=float, metavar="SCALE",
+                        help="detect at these input sizes (times the detector's own) and merge, e.g. 1.0 1.5: "
+                             "finds smaller words, one detector run per size (default: the config's eval.test_scales)")
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
@@ -126,13 +129,17 @@ def use_shipped_weights(args):
         args.rec_ckpt = shipped_checkpoint("crnn")
 
 
-def build_predictor(args):
-    from src.backends import load_detector, load_recognizer
+def build_predictor(args, det_cfg=None):
+    """``det_cfg``: the detector's config with any overrides (eval.py); else the checkpoint's or --det_config."""
+    from src.backends import load_detector, load_recognizer, with_test_scales
     from src.e2e import OCRPredictor
 
     need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
     use_shipped_weights(args)
-    det_cfg = config_for("deeptext", args.det_ckpt, args.det_config) if need_det else None
+    if need_det and det_cfg is None:
+        det_cfg = config_for("deeptext", args.det_ckpt, args.det_config)
+    if need_det:
+        det_cfg = with_test_scales(det_cfg, getattr(args, "det_scales", None))
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     detector = recognizer = None
     backend = getattr(args, "backend", "auto")

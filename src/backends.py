@@ -381,14 +381,44 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
     return recognizer
 
 
-def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
-    """A :class:`~src.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is."""
-    from src.deeptext import task as deeptext_task
+def with_test_scales(cfg, scales):
+    """The detector config with ``eval.test_scales`` set to ``scales`` (None: as it is)."""
+    if not scales:
+        return cfg
+    from src.config_schema import RANGES
 
-    if mindir:
-        backend = exported_backend(mindir)
-    else:
-        backend, mindir = runnable_file("deeptext", cfg, ckpt, backend, batch_size)
-    detector = deeptext_task.load_detector(cfg, ckpt, mindir)
-    detector.backend = backend
+    problem = RANGES["eval.test_scales"](list(scales))
+    if problem:
+        raise ValueError(f"detector scales {list(scales)}: {problem}")
+    return {**cfg, "eval": {**cfg["eval"], "test_scales": [float(s) for s in scales]}}
+
+
+def at_scale(cfg, scale):
+    """The detector config with its input size times ``scale`` (eval.test_scales)."""
+    from src.deeptext.detector import scaled_size
+
+    height, width = scaled_size(cfg["model"]["image_height"], cfg["model"]["image_width"], scale)
+    return {**cfg, "model": {**cfg["model"], "image_height": height, "image_width": width}}
+
+
+def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
+    """A :class:`~src.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is. With
+    several ``eval.test_scales`` a :class:`~src.deeptext.detector.MultiScaleDetector`, one model per size."""
+    from src.deeptext import task as deeptext_task
+    from src.deeptext.detector import MultiScaleDetector
+
+    scales = cfg["eval"].get("test_scales") or [1.0]
+    if mindir and len(scales) > 1:
+        _say_once(f"{mindir}: an exported detector runs at the size it was exported at; "
+                  f"eval.test_scales {scales} not applied")
+        scales = [1.0]
+    detectors, backends = [], []
+    for scale in scales:
+        sized = at_scale(cfg, scale)
+        chosen, path = (exported_backend(mindir), mindir) if mindir else \
+            runnable_file("deeptext", sized, ckpt, backend, batch_size)
+        detectors.append(deeptext_task.load_detector(sized, ckpt, path))
+        backends.append(chosen)
+    detector = detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors)
+    detector.backend = backends[0]
     return detector

@@ -199,6 +199,8 @@ RANGES = {
     "eval.batch_size": at_least(1),
     "eval.lexicon_max_distance": at_least(0),
     "eval.score_threshold": within(0, 1),
+    "eval.test_scales": lambda value: None if value and all(0.25 <= v <= 4 for v in value) else
+    "must be a non-empty list of sizes between 0.25 and 4 (times the model's input size)",
 }
 
 

@@ -88,3 +88,81 @@ def test_tiny_deeptext_finds_the_words_of_its_training_scenes():
             if recall >= 0.9:
                 break
     assert recall >= 0.9, f"recall {recall:.2f} on the training scenes after {number} steps"
+
+
+def test_scaled_input_sizes_keep_the_stride():
+    from src.deeptext.detector import scaled_size
+
+    assert scaled_size(384, 640, 1.0) == (384, 640)
+    assert scaled_size(384, 640, 1.5) == (576, 960)
+    assert scaled_size(384, 640, 1.25) == (480, 800)
+    assert scaled_size(128, 192, 0.3) == (32, 64)  # 38.4 x 57.6 to the nearest multiples of 16
+
+
+def test_suppress_contained_keeps_the_best_of_each_word_and_separate_words():
+    from src.deeptext.detector import suppress_contained
+
+    boxes = np.array([[0, 0, 100, 20],     # a word
+                      [2, 1, 98, 21],      # the same word at the other size, lower score: dropped
+                      [0, 0, 45, 20],      # its first half (IoU 0.45, all inside): dropped
+                      [60, 0, 160, 20],    # the next word, 40 % of it over the first: kept
+                      [0, 30, 50, 50]],    # a word below: kept
+                     np.float32)
+    scores = np.array([0.9, 0.8, 0.95, 0.7, 0.6], np.float32)
+    # The half word scores best, so it is kept and the whole word (it holds all of the half) goes.
+    assert suppress_contained(boxes, scores).tolist() == [2, 3, 4]
+    scores[2] = 0.5
+    assert suppress_contained(boxes, scores).tolist() == [0, 3, 4]
+    # At 0.99 only a box wholly inside a kept one goes (the half word); the shifted copy (95 % inside) stays.
+    assert suppress_contained(boxes, scores, overlap=0.99).tolist() == [0, 1, 3, 4]
+    assert suppress_contained(np.zeros((0, 4)), np.zeros(0)).tolist() == []
+
+
+def test_multi_scale_detector_merges_what_each_size_found():
+    from src.deeptext.detector import MultiScaleDetector
+
+    class Fixed:  # a detector at one size that always finds the same boxes
+        def __init__(self, boxes, scores):
+            self.found = {"boxes": np.array(boxes, np.float32).reshape(-1, 4), "scores": np.array(scores, np.float32),
+                          "classes": np.ones(len(scores), np.int32)}
+
+        def detect(self, images, batch_size=1):
+            return [self.found for _ in images]
+
+    small_size = Fixed([[0, 0, 100, 20], [200, 0, 400, 80]], [0.9, 0.8])   # misses the small word
+    large_size = Fixed([[1, 0, 99, 21], [10, 40, 30, 46]], [0.95, 0.6])     # finds it, loses the large one
+    merged = MultiScaleDetector([small_size, large_size]).detect([None, None])
+    assert len(merged) == 2
+    np.testing.assert_array_equal(merged[0]["boxes"], [[1, 0, 99, 21], [200, 0, 400, 80], [10, 40, 30, 46]])
+    np.testing.assert_array_equal(merged[0]["scores"], np.array([0.95, 0.8, 0.6], np.float32))
+
+
+def test_test_scales_build_one_detector_per_input_size(tmp_path):
+    from src import backends
+    from src.config import ConfigError
+
+    cfg = load_config(os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml"), ["--eval.test_scales", "[1.0, 1.5]"])
+    ckpt = str(tmp_path / "tiny.ckpt")
+    ms.save_checkpoint(task.build_model(cfg), ckpt)
+    detector = backends.load_detector(cfg, ckpt, backend="mindspore")
+    assert [(d.height, d.width) for d in detector.detectors] == [(128, 192), (192, 288)]
+    assert detector.backend == "mindspore"
+    found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
+    assert set(found) == {"boxes", "scores", "classes"} and (found["boxes"][:, 2:] <= [150, 100]).all()
+    for bad in ("[]", "[1.0, 5]"):
+        with pytest.raises(ConfigError, match="eval.test_scales"):
+            load_config(os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml"), ["--eval.test_scales", bad])
+
+
+def test_infer_takes_detector_scales(tmp_path):
+    import infer
+
+    config = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
+    ckpt = str(tmp_path / "tiny.ckpt")
+    ms.save_checkpoint(task.build_model(load_config(config)), ckpt)
+    common = ["--image", str(tmp_path), "--mode", "det", "--det_ckpt", ckpt, "--det_config", config, "--backend", "mindspore"]
+    predictor = infer.build_predictor(infer.parse_args(common + ["--det_scales", "1", "2"]))
+    assert [(d.height, d.width) for d in predictor.detector.detectors] == [(128, 192), (256, 384)]
+    assert not hasattr(infer.build_predictor(infer.parse_args(common)).detector, "detectors")  # one size by default
+    with pytest.raises(ValueError, match=r"detector scales \[1.0, 9.0\]: must be a non-empty list"):
+        infer.build_predictor(infer.parse_args(common + ["--det_scales", "1", "9"]))

@@ -1,4 +1,5 @@
-"""Batched detection: a DeepText (checkpoint or MINDIR) -> boxes in original image coordinates."""
+"""Batched detection: a DeepText (checkpoint or MINDIR) -> boxes in original image coordinates; several input
+sizes merged into one answer (multi-scale testing)."""
 import numpy as np
 
 from src.data.detection_pipeline import normalize, resize
@@ -43,4 +44,46 @@ class TextDetector:
             out = self.detect_batch(batch, [p[1] for p in prepared] + [(1, 1)] * pad,
                                     [img.shape[:2] for img in chunk] + [(1, 1)] * pad)
             results.extend(out[:len(chunk)])
+        return results
+
+
+def scaled_size(height, width, scale, multiple=16):
+    """The input size ``scale`` times (height, width), rounded to a multiple of the backbone's stride."""
+    return (max(multiple, int(round(height * scale / multiple)) * multiple),
+            max(multiple, int(round(width * scale / multiple)) * multiple))
+
+
+def suppress_contained(boxes, scores, overlap=0.5):
+    """Indices of the boxes kept, best score first: a box goes when more than ``overlap`` of the smaller of it
+    and a kept box lies in both (the same word found at two input sizes, or a piece of a word already kept).
+    Intersection over the smaller box, not IoU: a word cut short at one size barely overlaps the whole word
+    found at the other by IoU."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    areas = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
+    kept = []
+    for i in np.argsort(-np.asarray(scores), kind="stable"):
+        if kept:
+            k = np.asarray(kept)
+            inter = (np.clip(np.minimum(boxes[i, 2], boxes[k, 2]) - np.maximum(boxes[i, 0], boxes[k, 0]), 0, None)
+                     * np.clip(np.minimum(boxes[i, 3], boxes[k, 3]) - np.maximum(boxes[i, 1], boxes[k, 1]), 0, None))
+            if (inter > overlap * np.maximum(np.minimum(areas[i], areas[k]), 1e-6)).any():
+                continue
+        kept.append(int(i))
+    return np.asarray(kept, np.int64)
+
+
+class MultiScaleDetector:
+    """The same detector at several input sizes (``detectors``: one :class:`TextDetector` each) with their boxes
+    merged by :func:`suppress_contained`: small words are found at the larger size, large ones at the smaller."""
+
+    def __init__(self, detectors, overlap=0.5):
+        self.detectors = list(detectors)
+        self.overlap = overlap
+
+    def detect(self, images, batch_size=1):
+        results = []
+        for found in zip(*(d.detect(images, batch_size) for d in self.detectors)):
+            merged = {key: np.concatenate([f[key] for f in found]) for key in ("boxes", "scores", "classes")}
+            keep = suppress_contained(merged["boxes"], merged["scores"], self.overlap)
+            results.append({key: value[keep] for key, value in merged.items()})
         return results

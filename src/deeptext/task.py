@@ -167,8 +167,9 @@ def train(cfg, run, logger):
     return trainer.run(t.get("resume"))
 
 
-def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None):
-    detector = load_detector(cfg, ckpt, mindir)
+def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None, detector=None):
+    """``detector``: one already built (src/backends.py: a backend, several test scales); else ckpt or mindir."""
+    detector = detector or load_detector(cfg, ckpt, mindir)
     results, all_predictions, pooled = {}, {}, DetectionMetrics()
     for spec in datasets:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)

@@ -135,11 +135,12 @@ class OCRPredictor:
 
     @classmethod
     def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
-                         rec_cfg=None, backend="auto", **kwargs):
-        from src.backends import load_detector, load_recognizer
+                         rec_cfg=None, backend="auto", det_scales=None, **kwargs):
+        """``det_scales``: input sizes (times the detector's) whose detections are merged, e.g. (1.0, 1.5)."""
+        from src.backends import load_detector, load_recognizer, with_test_scales
         from src.cli import config_for
 
-        det_cfg = det_cfg or config_for("deeptext", det_ckpt)
+        det_cfg = with_test_scales(det_cfg or config_for("deeptext", det_ckpt), det_scales)
         rec_cfg = rec_cfg or config_for("crnn", rec_ckpt)
         detector = load_detector(det_cfg, det_ckpt, det_mindir, backend)
         recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_mindir, backend, kwargs.get("rec_batch_size"))
