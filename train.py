@@ -29,7 +29,8 @@ def main(argv=None):
 
     if run["rank"] > 0:
         # Every rank but 0 logs (and, with save_all_ranks, saves) into its own folder.
-        shared_output_dir, t["output_dir"] = t["output_dir"], os.path.join(t["output_dir"], f"rank_{run['rank']}")
+        shared_output_dir = t["output_dir"]
+        t["output_dir"] = os.path.join(shared_output_dir, f"rank_{run['rank']}")
         if t.get("resume") == "auto" and not t.get("save_all_ranks", False):
             # Rank 0 alone wrote checkpoints: every rank continues the one rank 0 continues (else rank 0
             # would resume while the others start afresh, and the ranks' steps and weights would differ).

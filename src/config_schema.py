@@ -157,6 +157,13 @@ def not_empty(v):
     return None if v else "must not be empty"
 
 
+def input_scales(value):
+    """eval.test_scales: input sizes as multiples of the model's (e.g. ``[1.0, 1.5]``)."""
+    if value and all(0.25 <= v <= 4 for v in value):
+        return None
+    return "must be a non-empty list of sizes between 0.25 and 4 (times the model's input size)"
+
+
 RANGES = {
     "system.seed": at_least(0),
     "system.device_target": one_of("CPU", "GPU", "Ascend"),
@@ -199,8 +206,7 @@ RANGES = {
     "eval.batch_size": at_least(1),
     "eval.lexicon_max_distance": at_least(0),
     "eval.score_threshold": within(0, 1),
-    "eval.test_scales": lambda value: None if value and all(0.25 <= v <= 4 for v in value) else
-    "must be a non-empty list of sizes between 0.25 and 4 (times the model's input size)",
+    "eval.test_scales": input_scales,
 }
 
 

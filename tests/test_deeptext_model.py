@@ -147,8 +147,21 @@ def test_test_scales_build_one_detector_per_input_size(tmp_path):
     detector = backends.load_detector(cfg, ckpt, backend="mindspore")
     assert [(d.height, d.width) for d in detector.detectors] == [(128, 192), (192, 288)]
     assert detector.backend == "mindspore"
+
+    def same_word_at_each_size(images):  # a model cell that finds one word, scoring it higher at the larger size
+        n, _, height, width = images.shape
+        box = np.array([[[0.1 * width, 0.2 * height, 0.5 * width, 0.4 * height]]], np.float32).repeat(n, 0)
+        score = np.full((n, 1), 0.6 if height == 128 else 0.9, np.float32)
+        return tuple(ms.Tensor(x) for x in (box, score, np.ones((n, 1), np.int32), np.ones((n, 1), bool)))
+
+    for sized in detector.detectors:
+        sized.predict_cell = same_word_at_each_size
     found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
-    assert set(found) == {"boxes", "scores", "classes"} and (found["boxes"][:, 2:] <= [150, 100]).all()
+    # 100x150 fits 128x192 at 1.28 and 192x288 at 1.92: both map back to one box, kept once at its best score.
+    np.testing.assert_allclose(found["boxes"], [[15, 20, 75, 40]], atol=1e-4)
+    np.testing.assert_allclose(found["scores"], [0.9])
+    twice = load_config(os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml"), ["--eval.test_scales", "[1.0, 1.01]"])
+    assert not hasattr(backends.load_detector(twice, ckpt, backend="mindspore"), "detectors")  # one size: run once
     for bad in ("[]", "[1.0, 5]"):
         with pytest.raises(ConfigError, match="eval.test_scales"):
             load_config(os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml"), ["--eval.test_scales", bad])

@@ -169,7 +169,7 @@ def train(cfg, run, logger):
 
 def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, visualize_dir=None, detector=None):
     """``detector``: one already built (src/backends.py: a backend, several test scales); else ckpt or mindir."""
-    detector = detector or load_detector(cfg, ckpt, mindir)
+    detector = detector if detector is not None else load_detector(cfg, ckpt, mindir)
     results, all_predictions, pooled = {}, {}, DetectionMetrics()
     for spec in datasets:
         parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
@@ -189,7 +189,8 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
         logger(f"all {len(datasets)} datasets pooled ({pooled.images} images):")
         _log_detection(results[POOLED], logger)
     if report:
-        write_report(report, {"checkpoint": ckpt or mindir, "results": results, "predictions": all_predictions})
+        write_report(report, {"checkpoint": ckpt or mindir, "test_scales": cfg["eval"].get("test_scales", [1.0]),
+                              "results": results, "predictions": all_predictions})
     return results
 
 
