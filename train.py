@@ -27,6 +27,7 @@ def main(argv=None):
     system = cfg["system"]
     run = setup_run(system["device_target"], seed=system["seed"], distributed=system["distributed"])
 
+    note = None
     if run["rank"] > 0:
         # Every rank but 0 logs (and, with save_all_ranks, saves) into its own folder.
         shared_output_dir = t["output_dir"]
@@ -37,9 +38,14 @@ def main(argv=None):
             from src.engine.checkpoint import resume_checkpoint
 
             t["resume"] = resume_checkpoint("auto", shared_output_dir, args.model) or ""
+            note = (f"resume=auto: rank 0's {t['resume']}" if t["resume"] else
+                    f"resume=auto: no checkpoint in {shared_output_dir} (rank 0's folder: on several machines it "
+                    f"must be one shared folder), so this rank starts afresh")
     # No log file yet: the trainer opens train.log once the run is validated.
     logger = get_logger(None, args.model, run["rank"])
     logger.info(f"device {run['device_target']}, rank {run['rank']} of {run['group_size']}")
+    if note:
+        logger.info(note)
     return task_module(args.model).train(cfg, run, logger)
 
 
