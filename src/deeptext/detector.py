@@ -3,6 +3,7 @@ sizes merged into one answer (multi-scale testing)."""
 import numpy as np
 
 from src.data.detection_pipeline import normalize, resize
+from src.geometry import box_area, pairwise_intersection
 
 
 class TextDetector:
@@ -58,17 +59,13 @@ def suppress_contained(boxes, scores, overlap=0.5):
     and a kept box lies in both (the same word found at two input sizes, or a piece of a word already kept).
     Intersection over the smaller box, not IoU: a word cut short at one size barely overlaps the whole word
     found at the other by IoU."""
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    areas = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
+    # Every pair once, then a greedy pass in score order (a photo has tens of boxes, not thousands).
+    areas = box_area(boxes)
+    shared = pairwise_intersection(boxes, boxes) > overlap * np.maximum(np.minimum.outer(areas, areas), 1e-6)
     kept = []
     for i in np.argsort(-np.asarray(scores), kind="stable"):
-        if kept:
-            k = np.asarray(kept)
-            inter = (np.clip(np.minimum(boxes[i, 2], boxes[k, 2]) - np.maximum(boxes[i, 0], boxes[k, 0]), 0, None)
-                     * np.clip(np.minimum(boxes[i, 3], boxes[k, 3]) - np.maximum(boxes[i, 1], boxes[k, 1]), 0, None))
-            if (inter > overlap * np.maximum(np.minimum(areas[i], areas[k]), 1e-6)).any():
-                continue
-        kept.append(int(i))
+        if not shared[i, kept].any():
+            kept.append(int(i))
     return np.asarray(kept, np.int64)
 
 
