@@ -9,7 +9,8 @@
     python benchmark.py --model crnn --backend onnxruntime-int8      # one backend, one model
 
 With --backend: the shipped models (weights/; random weights of their configs where there are none) on each
-backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input size (--det_size to change it) and,
+backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input sizes (the shipped release runs two,
+merged; --det_size times one size alone) and,
 for e2e, seconds per real photograph (the IC03 scenes in ../shared/fixtures) from file to words.
 """
 import argparse
@@ -269,9 +270,14 @@ def benchmark_backends(args):
         if "deeptext" in models and args.det_size:
             cfg, ckpt, what = models["deeptext"]
             models["deeptext"] = ({**cfg, "model": {**cfg["model"], "image_height": args.det_size[0],
-                                                    "image_width": args.det_size[1]}}, ckpt, what)
+                                                    "image_width": args.det_size[1]},
+                                   "eval": {**cfg["eval"], "test_scales": [1.0]}}, ckpt, what)  # that size alone
         for task, (cfg, _, what) in models.items():
-            size = f", input {cfg['model']['image_height']}x{cfg['model']['image_width']}" if task == "deeptext" else ""
+            size = ""
+            if task == "deeptext":
+                scales = cfg["eval"].get("test_scales") or [1.0]
+                size = f", input {cfg['model']['image_height']}x{cfg['model']['image_width']}" + (
+                    f" at scales {', '.join(f'{s:g}' for s in scales)} (merged)" if list(scales) != [1.0] else "")
             report["models"][task] = what + size
             print(f"{task}: {what}{size}")
         for backend in (BACKENDS if args.backend == "all" else (args.backend,)):

@@ -20,7 +20,8 @@ def ship(model, ckpt, card, config=None, folder=None):
     from src.weights import WEIGHTS_DIR, register_shipped
 
     folder = folder or WEIGHTS_DIR
-    cfg = config_for(model, ckpt, config)  # an older checkpoint: the run's config.yaml beside it
+    # An older checkpoint: the run's config.yaml beside it; never a shipped file's release settings.
+    cfg = config_for(model, ckpt, config, release=False)
     os.makedirs(folder, exist_ok=True)
     destination = os.path.join(folder, f"{model}.ckpt")
     save_release_weights(ckpt, destination, ms.float16, checkpoint_info(cfg, model))
@@ -28,9 +29,12 @@ def ship(model, ckpt, card, config=None, folder=None):
     task = task_module(model)
     network = task.build_network(cfg, task.build_charset(cfg)) if model == "crnn" else task.build_model(cfg)
     load_checkpoint(destination, network)
-    entry = register_shipped(model, destination, card, folder)
+    entry, dropped = register_shipped(model, destination, card, folder)
     size = os.path.getsize(destination) / 1e6
     print(f"{destination}: {size:.1f} MB, sha256 {entry['sha256']}")
+    if dropped:
+        print(f"the previous {model} weights' release settings {dropped} were dropped from "
+              f"{os.path.join(folder, 'manifest.json')}: measure the new weights, then add theirs ('config')")
     return destination
 
 

@@ -42,14 +42,24 @@ def _refuse_other_model(ckpt, model, family, name, evidence=""):
                          f"is needed here (swapped --det_ckpt and --rec_ckpt?)")
 
 
-def _load_stored_config(ckpt, stored, model, overrides):
-    """A checkpoint's stored config, checked like a file (defaults fill keys it predates)."""
+def _load_stored_config(ckpt, stored, model, overrides, release=True):
+    """A checkpoint's stored config, checked like a file (defaults fill keys it predates); with ``release``, a
+    shipped file's release settings (weights/manifest.json) over it; ``overrides`` over both."""
+    from src.config import merge, save_config
+    from src.weights import MANIFEST, release_settings
+
+    settings = release_settings(ckpt, model) if release else {}
     folder = tempfile.mkdtemp(prefix="ckpt-config-")
     path = os.path.join(folder, "config.yaml")
     try:
-        from src.config import save_config
-
-        save_config(stored, path)
+        save_config(merge(stored, settings), path)
+        if settings:  # a bad setting is the manifest's fault, not the checkpoint's
+            try:
+                load_config(path, (), defaults=default_config(model))
+            except ConfigError as exc:
+                manifest = os.path.join(os.path.dirname(os.path.realpath(ckpt)), MANIFEST)
+                source = f"{manifest} (release settings of {os.path.basename(ckpt)})"
+                raise ConfigError([p.replace(path, source) for p in getattr(exc, "problems", [str(exc)])]) from None
         try:
             return load_config(path, list(overrides), defaults=default_config(model))
         except ConfigError as exc:
@@ -59,9 +69,10 @@ def _load_stored_config(ckpt, stored, model, overrides):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def config_for(model, ckpt=None, explicit=None, overrides=()):
-    """A model's config: ``explicit``, else the one stored in ``ckpt``, else the run's config.yaml
-    beside ``ckpt``, else the CPU default. ``ckpt`` of another model is an error naming the file."""
+def config_for(model, ckpt=None, explicit=None, overrides=(), release=True):
+    """A model's config: ``explicit``, else the one stored in ``ckpt`` (with its release settings if it is a
+    shipped file and ``release``), else the run's config.yaml beside ``ckpt``, else the CPU default.
+    ``ckpt`` of another model is an error naming the file."""
     if ckpt:
         from src.engine.checkpoint import read_checkpoint_info
 
@@ -72,7 +83,7 @@ def config_for(model, ckpt=None, explicit=None, overrides=()):
         if explicit:
             return load_config(explicit, list(overrides), defaults=default_config(model))
         if stored:
-            return _load_stored_config(ckpt, stored, model, overrides)
+            return _load_stored_config(ckpt, stored, model, overrides, release)
         beside = saved_config(argparse.Namespace(ckpt=ckpt))
         if beside:
             run_cfg = load_yaml(beside)

@@ -2,7 +2,9 @@
 when no checkpoint is given.
 
 ``weights/manifest.json`` names one file per model with its SHA-256; each file is a checkpoint that
-carries its own config (see src.engine.checkpoint), so nothing else is needed to decode with it.
+carries its own config (see src.engine.checkpoint), so nothing else is needed to decode with it. An
+entry's optional ``config`` holds settings chosen after training and measured in the model card (the
+detector's test sizes), read over the stored config (src.cli); command-line overrides still win.
 A missing or altered file is one clear error line, never a model with random weights.
 """
 import hashlib
@@ -58,13 +60,29 @@ def shipped_checkpoint(task, folder=WEIGHTS_DIR, verify=True):
     return path
 
 
+def release_settings(ckpt, task):
+    """The manifest ``config`` of a shipped ``task`` file (found by the manifest beside the file it points to,
+    so a mirror folder or a symlink works too); {} for any other checkpoint, and where the folder's
+    manifest.json is not a weights manifest. Not verified: the weights themselves are, when loaded as shipped."""
+    folder, name = os.path.split(os.path.realpath(ckpt))
+    try:
+        entry = read_manifest(folder).get(task)
+    except WeightsUnavailable:  # some other manifest.json beside a checkpoint is not ours to judge
+        return {}
+    if not isinstance(entry, dict) or entry.get("file") != name:
+        return {}
+    return entry.get("config") or {}
+
+
 def register_shipped(task, path, card, folder=WEIGHTS_DIR):
-    """Record ``path`` (inside ``folder``) as the shipped ``task`` weights in the manifest."""
+    """Record ``path`` (inside ``folder``) as the shipped ``task`` weights in the manifest; returns the entry
+    and the release settings of the weights it replaced, which are dropped (measure the new ones)."""
     manifest = read_manifest(folder)
+    dropped = (manifest.get(task) or {}).get("config")
     manifest[task] = {"file": os.path.basename(path), "sha256": _sha256(path), "card": card}
     tmp = os.path.join(folder, MANIFEST + ".tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True)
         handle.write("\n")
     os.replace(tmp, os.path.join(folder, MANIFEST))
-    return manifest[task]
+    return manifest[task], dropped

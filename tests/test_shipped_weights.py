@@ -60,6 +60,49 @@ def test_shipped_weights_are_float16_carry_their_config_and_read_back(tiny_check
     assert [r["text"] for r in reference] == [r["text"] for r in from_shipped]
 
 
+def test_release_settings_of_the_manifest_are_read_over_the_stored_config(tiny_checkpoint, tmp_path):
+    import json
+
+    from src.cli import config_for
+    from src.config import ConfigError
+
+    def write_manifest(folder, manifest):
+        with open(os.path.join(folder, "manifest.json"), "w") as handle:
+            json.dump(manifest, handle)
+
+    ckpt = tiny_checkpoint[0]
+    folder = str(tmp_path / "weights")
+    shipped = _ship(ckpt, folder)
+    assert config_for("crnn", shipped)["eval"]["lexicon_max_distance"] == 3  # the stored config's own
+    manifest = read_manifest(folder)
+    manifest["crnn"]["config"] = {"eval": {"lexicon_max_distance": 1}}
+    write_manifest(folder, manifest)
+    assert config_for("crnn", shipped)["eval"]["lexicon_max_distance"] == 1
+    link = tmp_path / "link.ckpt"
+    link.symlink_to(shipped)  # the file it points to is the shipped one
+    assert config_for("crnn", str(link))["eval"]["lexicon_max_distance"] == 1
+    # The command line wins; a copy elsewhere is just a checkpoint; shipping does not read them.
+    assert config_for("crnn", shipped, overrides=["--eval.lexicon_max_distance", "2"])["eval"][
+        "lexicon_max_distance"] == 2
+    copy = str(tmp_path / "copy.ckpt")
+    shutil.copy(shipped, copy)
+    assert config_for("crnn", copy)["eval"]["lexicon_max_distance"] == 3
+    assert config_for("crnn", shipped, release=False)["eval"]["lexicon_max_distance"] == 3
+    # Settings are checked like any config value, naming the manifest.
+    bad = {"eval": {"lexicon_max_distance": "far"}}
+    write_manifest(folder, {**manifest, "crnn": {**manifest["crnn"], "config": bad}})
+    with pytest.raises(ConfigError, match="manifest.json"):
+        config_for("crnn", shipped)
+    # New weights drop the old settings (they were measured on the old ones).
+    write_manifest(folder, manifest)
+    _ship(ckpt, folder)
+    assert "config" not in read_manifest(folder)["crnn"]
+    # Some other manifest.json beside a checkpoint (not a weights manifest) changes nothing.
+    with open(tmp_path / "manifest.json", "w") as handle:
+        handle.write("[1, 2]")
+    assert config_for("crnn", copy)["eval"]["lexicon_max_distance"] == 3
+
+
 def test_missing_or_altered_weights_are_one_clear_error(tiny_checkpoint, tmp_path):
     ckpt = tiny_checkpoint[0]
     folder = str(tmp_path / "weights")
@@ -104,6 +147,12 @@ def test_shipped_manifest_matches_the_files():
     for task, entry in read_manifest().items():
         assert shipped_checkpoint(task) == os.path.join(WEIGHTS_DIR, entry["file"])
         assert os.path.isfile(os.path.join(WEIGHTS_DIR, entry["card"]))
+        # Release settings name real config keys with valid values (read with the weights' own config).
+        from src.cli import config_for
+        from src.config import merge
+
+        cfg = config_for(task, shipped_checkpoint(task))
+        assert merge(cfg, entry.get("config", {})) == cfg
 
 
 @pytest.mark.skipif(not (read_manifest().get("crnn") and read_manifest().get("deeptext")),

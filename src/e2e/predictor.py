@@ -126,8 +126,9 @@ class OCRPredictor:
 
     @classmethod
     def from_pretrained(cls, backend="auto", **kwargs):
-        """The shipped detector and recogniser (weights/), each read with the config it carries and run on
-        ``backend`` (src/backends.py: auto, mindspore, onnxruntime, onnxruntime-int8)."""
+        """The shipped detector and recogniser (weights/), each read with the config it carries and its release
+        settings (weights/manifest.json: the detector runs at two sizes), on ``backend`` (src/backends.py: auto,
+        mindspore, onnxruntime, onnxruntime-int8). ``det_scales=(1.0,)``: one detector run, faster."""
         from src.weights import shipped_checkpoint
 
         return cls.from_checkpoints(shipped_checkpoint("deeptext"), shipped_checkpoint("crnn"), backend=backend,
