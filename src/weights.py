@@ -71,7 +71,11 @@ def release_settings(ckpt, task):
         return {}
     if not isinstance(entry, dict) or entry.get("file") != name:
         return {}
-    return entry.get("config") or {}
+    settings = entry.get("config") or {}
+    if not isinstance(settings, dict):
+        raise WeightsUnavailable(f"{os.path.join(folder, MANIFEST)}: the {task} entry's config must be a mapping "
+                                 f"of config keys (e.g. {{\"eval\": {{\"test_scales\": [1.0, 1.5]}}}})")
+    return settings
 
 
 def register_shipped(task, path, card, folder=WEIGHTS_DIR):

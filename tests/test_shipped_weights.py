@@ -93,6 +93,9 @@ def test_release_settings_of_the_manifest_are_read_over_the_stored_config(tiny_c
     write_manifest(folder, {**manifest, "crnn": {**manifest["crnn"], "config": bad}})
     with pytest.raises(ConfigError, match="manifest.json"):
         config_for("crnn", shipped)
+    write_manifest(folder, {**manifest, "crnn": {**manifest["crnn"], "config": [1.0, 1.5]}})
+    with pytest.raises(WeightsUnavailable, match="config must be a mapping"):
+        config_for("crnn", shipped)
     # New weights drop the old settings (they were measured on the old ones).
     write_manifest(folder, manifest)
     _ship(ckpt, folder)
