@@ -150,8 +150,7 @@ def build_predictor(args, det_cfg=None):
     if need_rec:
         recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend)
         image = rec_cfg["image"]
-        widths = (image["width"],) if args.rec_mindir else (image["width"], 2 * image["width"])
-        kwargs.update(rec_height=image["height"], rec_widths=widths, rec_channels=image["channels"])
+        kwargs.update(rec_height=image["height"], rec_widths=(image["width"],), rec_channels=image["channels"])
         if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
             kwargs["rec_batch_size"] = recognizer.batch_size
     print("running " + ", ".join(f"{name} on {model.backend}" for name, model in
