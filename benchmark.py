@@ -9,7 +9,7 @@
     python benchmark.py --model crnn --backend onnxruntime-int8      # one backend, one model
 
 With --backend: the shipped models (weights/; random weights of their configs where there are none) on each
-backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input sizes (the shipped release runs two,
+backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input sizes (the shipped release runs three,
 merged; --det_size times one size alone) and,
 for e2e, seconds per real photograph (the IC03 scenes in ../shared/fixtures) from file to words.
 """
@@ -199,7 +199,7 @@ def benchmark_e2e(args):
     detector = TextDetector(DeepTextDetector(model), h, w, keep_ratio=False, score_threshold=0.0)
     rec_cfg = load_config("configs/crnn/crnn_cpu.yaml")
     recognizer = crnn_task.load_recognizer(rec_cfg)
-    predictor = OCRPredictor(detector, recognizer, rec_widths=(100, 200), rec_batch_size=64)
+    predictor = OCRPredictor(detector, recognizer, rec_widths=(rec_cfg["image"]["width"],), rec_batch_size=64)
     image = SyntheticScenes(1, seed=0, height=h, width=w)[0].image
     predictor(image)  # compile both graphs
     timings = {"detect": [], "recognize": [], "words": 0}

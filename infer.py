@@ -111,7 +111,7 @@ def parse_args(argv):
     parser.add_argument("--det_scales", nargs="+", type=float, metavar="SCALE",
                         help="detect at these input sizes (times the detector's own) and merge, e.g. 1.0 1.5: "
                              "finds smaller words, one detector run per size (default: the config's eval.test_scales; "
-                             "the shipped detector's release settings in weights/manifest.json say 1 1.5)")
+                             "the shipped detector's release settings in weights/manifest.json say 0.5 1 1.5)")
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
@@ -149,10 +149,7 @@ def build_predictor(args, det_cfg=None):
     kwargs = {"lexicon": read_lexicon(args.lexicon)}
     if need_rec:
         recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend)
-        image = rec_cfg["image"]
-        kwargs.update(rec_height=image["height"], rec_widths=(image["width"],), rec_channels=image["channels"])
-        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
-            kwargs["rec_batch_size"] = recognizer.batch_size
+        kwargs = OCRPredictor.recognizer_options(rec_cfg, recognizer, **kwargs)
     print("running " + ", ".join(f"{name} on {model.backend}" for name, model in
                                  (("deeptext", detector), ("crnn", recognizer)) if model), file=sys.stderr)
     return OCRPredictor(detector, recognizer, **kwargs)

@@ -99,7 +99,7 @@ def test_onnxruntime_crnn_gives_mindspore_logits_and_text_on_real_crops(recognis
     onnx = backends.load_recognizer(cfg, ckpt, backend="onnxruntime", batch_size=len(crops))
     assert (reference.backend, onnx.backend) == ("mindspore", "onnxruntime")
     width = cfg["image"]["width"]
-    for w in (width, 2 * width):  # the predictor's two widths: one export each
+    for w in (width, 2 * width):  # OCRPredictor(rec_widths=...) may ask for several: one export each
         batch = crnn_batch(cfg, crops, w)
         expected, got = reference.log_probs(batch), onnx.log_probs(batch)
         assert got.shape == expected.shape
@@ -314,7 +314,7 @@ def test_infer_and_eval_take_backend(recogniser, tmp_path, capsys):
                        "--report", str(report)] + (["--config", CRNN_TINY] if config else []))
         assert f"running crnn on {backend}" in capsys.readouterr().err
         scored[backend] = [p["text"] for p in json.loads(report.read_text())["predictions"][str(crops)]]
-    # infer.py reads wide crops at twice the width, eval.py at the config's: each agrees with itself.
+    # infer.py and eval.py each agree across backends.
     assert len(read["mindspore"]) == len(scored["mindspore"]) == 6
     assert read["onnxruntime"] == read["mindspore"] and scored["onnxruntime"] == scored["mindspore"]
 

@@ -5,8 +5,9 @@
     page.words[0].text, page.words[0].box      # 'exit', (x1, y1, x2, y2) in image pixels
     page.to_json(); page.render("out.png")
 
-Crops are cut from the original-resolution image with a small margin and recognised in batches
-grouped into a few fixed widths, so the recogniser's graph is compiled once per width.
+Crops are cut from the original-resolution image with a small margin and recognised in fixed-size batches at
+the recogniser's trained width (or grouped into the widths given as ``rec_widths``), so its graph is compiled
+once per width.
 """
 import json
 import os
@@ -145,13 +146,19 @@ class OCRPredictor:
         rec_cfg = rec_cfg or config_for("crnn", rec_ckpt)
         detector = load_detector(det_cfg, det_ckpt, det_mindir, backend)
         recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_mindir, backend, kwargs.get("rec_batch_size"))
-        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
-            kwargs.setdefault("rec_batch_size", recognizer.batch_size)
+        return cls(detector, recognizer, **cls.recognizer_options(rec_cfg, recognizer, **kwargs))
+
+    @staticmethod
+    def recognizer_options(rec_cfg, recognizer, **kwargs):
+        """The constructor's arguments for ``recognizer`` (built from ``rec_cfg``), ``kwargs`` over them."""
         image = rec_cfg["image"]
-        # The width it was trained at: the shipped CRNN (trained at 100 px) reads IC03_860 at 84.4 % there and
-        # 76.6 % when wide crops go to 200 px (README, End to end).
-        kwargs.setdefault("rec_widths", (image["width"],))
-        return cls(detector, recognizer, image["height"], rec_channels=image["channels"], **kwargs)
+        # The width it was trained at: CRNN release 5 (trained at 100 px) read IC03_860 at 84.4 % there and at
+        # 76.6 % with wide crops sent to 200 px (README, Read a photo: how crops are read).
+        options = {"rec_height": image["height"], "rec_widths": (image["width"],), "rec_channels": image["channels"],
+                   **kwargs}
+        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
+            options.setdefault("rec_batch_size", recognizer.batch_size)
+        return options
 
     def _width_for(self, crop):
         aspect = crop.shape[1] / max(crop.shape[0], 1)
