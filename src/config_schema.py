@@ -186,6 +186,9 @@ RANGES = {
     "data.scene_width": at_least(1),
     "data.max_words": at_least(1),
     "data.max_boxes": at_least(1),
+    "data.augment.crop_prob": within(0, 1),
+    "data.augment.expand_prob": within(0, 1),
+    "data.augment.flip_prob": within(0, 1),
     "train.output_dir": not_empty,
     "train.batch_size": at_least(1),
     # The loop runs min(epochs x steps per epoch, max_steps) steps: epochs 0 would train nothing.

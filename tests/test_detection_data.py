@@ -8,7 +8,7 @@ import pytest
 
 from conftest import FIXTURES, requires_shared
 from src.data.detection import AnnotationError, clean_boxes, read_detection_dataset
-from src.data.detection_pipeline import DetectionDataset, flip, load_rgb, pad_boxes, resize
+from src.data.detection_pipeline import DetectionDataset, crop_whole_words, flip, load_rgb, pad_boxes, resize
 from src.data.detection_sources import MixedSamples, build_detection_samples, source_entries
 from src.data.synth_scenes import SyntheticScenes
 
@@ -107,6 +107,42 @@ def test_detection_dataset_augmentation_is_reproducible_per_epoch():
     assert np.array_equal(first[0], again[0]) and np.array_equal(first[1][0], again[1][0])
     assert first[0].shape == (3, 128, 192) and first[1][1].sum() == len(scenes[1].boxes)
     assert not (np.array_equal(first[0], other[0]) and np.array_equal(first[1][0], other[1][0]))
+
+
+def test_zoom_in_crop_never_cuts_a_word():
+    image = np.arange(200 * 300 * 3, dtype=np.uint32).reshape(200, 300, 3)  # every pixel distinct
+    boxes = np.array([[10, 10, 60, 30], [100, 90, 180, 120], [220, 150, 290, 190]], np.float32)
+    ignore = np.array([False, False, True])
+    rng = np.random.default_rng(3)
+    zoomed = 0
+    for _ in range(200):
+        crop, kept, kept_ignore = crop_whole_words(image, boxes, ignore, rng)
+        if crop.shape == image.shape:
+            continue
+        zoomed += 1
+        top, left = divmod(int(crop[0, 0, 0]) // 3, 300)  # where the crop came from
+        assert crop.shape[0] >= 0.3 * 200 - 1 and crop.shape[1] >= 0.3 * 300 - 1
+        assert len(kept) >= 1 and (~kept_ignore).any()  # a cared-for word stays
+        for box in kept:  # each kept box is a whole original box, shifted with the crop
+            original = box + [left, top, left, top]
+            assert any(np.allclose(original, b) for b in boxes)
+            assert box[0] >= 0 and box[1] >= 0 and box[2] <= crop.shape[1] and box[3] <= crop.shape[0]
+        dropped = [b for b in boxes if not any(np.allclose(b, k + [left, top, left, top]) for k in kept)]
+        for b in dropped:  # a box left out lies wholly outside the crop
+            assert b[2] <= left or b[0] >= left + crop.shape[1] or b[3] <= top or b[1] >= top + crop.shape[0]
+    assert zoomed > 100
+    # a word that spans the image cannot be kept whole by any smaller crop: no zoom
+    wide = np.array([[0, 0, 300, 200]], np.float32)
+    assert crop_whole_words(image, wide, np.array([False]), rng)[0].shape == image.shape
+
+
+def test_zoom_in_is_configurable_and_off_by_default():
+    scenes = SyntheticScenes(2, seed=2, height=128, width=192, max_words=4)
+    assert DetectionDataset(scenes, 128, 192).crop_prob == 0.0
+    always = DetectionDataset(scenes, 128, 192, max_boxes=8, augment=True, crop_prob=1.0, expand_prob=0.0,
+                              flip_prob=0.0)
+    plain = DetectionDataset(scenes, 128, 192, max_boxes=8, augment=True, expand_prob=0.0, flip_prob=0.0)
+    assert not np.array_equal(always.load(0)[0], plain.load(0)[0])
 
 
 @requires_shared

@@ -1,4 +1,4 @@
-"""Detection samples -> fixed-size network inputs: decoding, augmentation (expand, flip), resizing with or
+"""Detection samples -> fixed-size network inputs: decoding, augmentation (zoom in, zoom out, flip), resizing with or
 without keeping the aspect ratio, normalisation, and ground truth padded to a fixed number of boxes."""
 import os
 
@@ -33,6 +33,29 @@ def expand(image, boxes, rng, max_ratio=2.0):
     top, left = int(rng.uniform(0, canvas.shape[0] - h)), int(rng.uniform(0, canvas.shape[1] - w))
     canvas[top: top + h, left: left + w] = image
     return canvas, boxes + np.array([left, top, left, top], np.float32)
+
+
+def crop_whole_words(image, boxes, ignore, rng, min_side=0.3, tries=20):
+    """Zoom in: a random crop, each side 30-100 % of the image's, that cuts no word (every box lies wholly
+    inside or wholly outside it) and keeps at least one cared-for word when the image has one. Boxes outside
+    are dropped. Returns ``(image, boxes, ignore)``, unchanged when ``tries`` draws find no such crop."""
+    h, w = image.shape[:2]
+    cared = ~ignore
+    for _ in range(tries):
+        side = rng.uniform(min_side, 1.0)
+        crop_w = int(w * side)
+        crop_h = int(h * min(1.0, side * rng.uniform(0.8, 1.25)))
+        if crop_w < 8 or crop_h < 8:
+            continue
+        left, top = int(rng.integers(0, w - crop_w + 1)), int(rng.integers(0, h - crop_h + 1))
+        right, bottom = left + crop_w, top + crop_h
+        inside = ((boxes[:, 0] >= left) & (boxes[:, 1] >= top) & (boxes[:, 2] <= right) & (boxes[:, 3] <= bottom))
+        outside = ((boxes[:, 2] <= left) | (boxes[:, 0] >= right) | (boxes[:, 3] <= top) | (boxes[:, 1] >= bottom))
+        if not (inside | outside).all() or (cared.any() and not (inside & cared).any()):
+            continue
+        shifted = boxes[inside] - np.array([left, top, left, top], np.float32)
+        return image[top:bottom, left:right], shifted, ignore[inside]
+    return image, boxes, ignore
 
 
 def flip(image, boxes):
@@ -84,13 +107,13 @@ class DetectionDataset:
     takes_epoch = True
 
     def __init__(self, samples, height, width, max_boxes=64, augment=False, keep_ratio=True, seed=0,
-                 expand_prob=0.5, flip_prob=0.5):
+                 expand_prob=0.5, flip_prob=0.5, crop_prob=0.0):
         self.samples = samples
         self.height, self.width = height, width
         self.max_boxes = max_boxes
         self.augment, self.keep_ratio = augment, keep_ratio
         self.seed = seed
-        self.expand_prob, self.flip_prob = expand_prob, flip_prob
+        self.expand_prob, self.flip_prob, self.crop_prob = expand_prob, flip_prob, crop_prob
         self.name = getattr(samples, "name", f"{len(samples)} images")
 
     def __len__(self):
@@ -112,7 +135,10 @@ class DetectionDataset:
         finite = np.isfinite(boxes).all(axis=1)
         boxes, ignore = boxes[finite], ignore[finite]
         if rng is not None:
-            if rng.random() < self.expand_prob:
+            # Zoom in or out, not both: a crop of an expanded canvas would undo the expansion.
+            if self.crop_prob and rng.random() < self.crop_prob:
+                image, boxes, ignore = crop_whole_words(image, boxes, ignore, rng)
+            elif rng.random() < self.expand_prob:
                 image, boxes = expand(image, boxes, rng)
             if rng.random() < self.flip_prob:
                 image, boxes = flip(image, boxes)

@@ -38,7 +38,8 @@ def build_dataset(cfg, spec, num_samples, seed, augment, logger=print):
     model = cfg["model"]
     samples = build_samples(cfg, spec, num_samples, seed, logger, epochs=cfg["train"]["epochs"])
     return DetectionDataset(samples, model["image_height"], model["image_width"], cfg["data"]["max_boxes"],
-                            augment=augment, keep_ratio=cfg["data"]["keep_ratio"], seed=cfg["system"]["seed"])
+                            augment=augment, keep_ratio=cfg["data"]["keep_ratio"], seed=cfg["system"]["seed"],
+                            **cfg["data"].get("augment", {}))
 
 
 def build_model(cfg):
