@@ -111,7 +111,7 @@ def parse_args(argv):
     parser.add_argument("--det_scales", nargs="+", type=float, metavar="SCALE",
                         help="detect at these input sizes (times the detector's own) and merge, e.g. 1.0 1.5: "
                              "finds smaller words, one detector run per size (default: the config's eval.test_scales; "
-                             "the shipped detector's release settings in weights/manifest.json say 0.5 1 1.5)")
+                             "the shipped detector's release settings in weights/manifest.json say 0.5 1 2)")
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
