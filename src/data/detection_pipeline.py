@@ -36,7 +36,8 @@ def expand(image, boxes, rng, max_ratio=2.0):
 
 
 def crop_whole_words(image, boxes, ignore, rng, min_side=0.3, tries=20):
-    """Zoom in: a random crop, each side 30-100 % of the image's, that cuts no word (every box lies wholly
+    """Zoom in: a random crop (width 30-100 % of the image's, height 0.8-1.25x that fraction, at most the
+    whole height: so 24-100 %) that cuts no word (every box lies wholly
     inside or wholly outside it) and keeps at least one cared-for word when the image has one. Boxes outside
     are dropped. Returns ``(image, boxes, ignore)``, unchanged when ``tries`` draws find no such crop."""
     h, w = image.shape[:2]
