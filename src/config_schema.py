@@ -164,6 +164,20 @@ def input_scales(value):
     return "must be a non-empty list of sizes between 0.25 and 4 (times the model's input size)"
 
 
+def edge_moves(value):
+    """data.crop_jitter: [outward, inward], each in [0, 0.5] of the crop height."""
+    if len(value) == 2 and all(0 <= v <= 0.5 for v in value):
+        return None
+    return "must be [outward, inward], each between 0 and 0.5 (of the crop height)"
+
+
+def margin_range(value):
+    """data.synth_margins.x / .y: [low, high] with -0.5 <= low <= high <= 1 (of the text height)."""
+    if len(value) == 2 and -0.5 <= value[0] <= value[1] <= 1:
+        return None
+    return "must be [low, high] with -0.5 <= low <= high <= 1 (of the text height)"
+
+
 RANGES = {
     "system.seed": at_least(0),
     "system.device_target": one_of("CPU", "GPU", "Ascend"),
@@ -189,6 +203,9 @@ RANGES = {
     "data.augment.crop_prob": within(0, 1),
     "data.augment.expand_prob": within(0, 1),
     "data.augment.flip_prob": within(0, 1),
+    "data.crop_jitter": edge_moves,
+    "data.synth_margins.x": margin_range,
+    "data.synth_margins.y": margin_range,
     "train.output_dir": not_empty,
     "train.batch_size": at_least(1),
     # The loop runs min(epochs x steps per epoch, max_steps) steps: epochs 0 would train nothing.

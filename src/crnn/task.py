@@ -79,7 +79,8 @@ def _word_dataset(cfg, charset, parts, num_samples, seed):
     synthetic = "synthetic" in parts
     fonts = font_dirs_from_config(data.get("fonts")) if synthetic else ()
     backgrounds = backgrounds_from_config(data.get("backgrounds")) if synthetic else ()
-    sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed, fonts, backgrounds)
+    sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed, fonts, backgrounds,
+                                data.get("synth_margins"))
                for part in parts]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
     return WordDataset(source, charset, image["height"], image["width"], image["channels"])
@@ -99,7 +100,8 @@ def build_dataset(cfg, charset, spec, num_samples, seed):
     # A synthetic part renders exactly the words its share needs over the run: none repeat.
     parts = [_word_dataset(cfg, charset, e["source"], max(1, int(n)) * epochs, seed + 1000 * j)
              for j, (e, n) in enumerate(zip(entries, counts))]
-    return MixedWordDataset(parts, ratios, num_samples, seed, [e["augment"] for e in entries])
+    return MixedWordDataset(parts, ratios, num_samples, seed, [e["augment"] for e in entries],
+                            cfg["data"].get("crop_jitter", (0.08, 0.08)))
 
 
 def crnn_inputs(charset):

@@ -13,11 +13,12 @@ def jpeg_roundtrip(img, quality):
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else img
 
 
-def jitter_crop(img, rng, amount=0.08):
-    """Move each edge of the crop in or out by up to ``amount`` of the crop height (out = replicate
-    border), as a detector's boxes would."""
+def jitter_crop(img, rng, outward=0.08, inward=0.08):
+    """Move each edge of the crop out by up to ``outward`` or in by up to ``inward`` of the crop height
+    (out = replicate border), as a detector's boxes would; cutting in teaches tight crops that clip
+    the first or last letter."""
     h, w = img.shape[:2]
-    edges = rng.uniform(-amount, amount, size=4) * h
+    edges = rng.uniform(-outward, inward, size=4) * h
     left, top, right, bottom = (int(round(e)) for e in edges)
     pad = max(0, -min(left, top, right, bottom))
     if pad:
@@ -70,10 +71,11 @@ def photometric(img, rng):
     return out
 
 
-def augment_word_crop(img, rng):
-    """A real RGB word crop, jittered geometrically and photometrically (label unchanged)."""
+def augment_word_crop(img, rng, crop_jitter=(0.08, 0.08)):
+    """A real RGB word crop, jittered geometrically and photometrically (label unchanged).
+    ``crop_jitter``: (outward, inward) edge moves as fractions of the crop height."""
     if rng.random() < 0.8:
-        img = jitter_crop(img, rng)
+        img = jitter_crop(img, rng, *crop_jitter)
     if rng.random() < 0.5:
         img = warp(img, rng)
     return photometric(img, rng)

@@ -25,11 +25,12 @@ def shares(ratios, total):
 
 
 class MixedWordDataset:
-    """``parts``: :class:`WordDataset` objects; ``augment[j]``: augment part j's crops (real data)."""
+    """``parts``: :class:`WordDataset` objects; ``augment[j]``: augment part j's crops (real data);
+    ``crop_jitter``: (outward, inward) crop-edge moves of the augmentation, fractions of the height."""
 
     takes_epoch = True
 
-    def __init__(self, parts, ratios, num_samples, seed=0, augment=None):
+    def __init__(self, parts, ratios, num_samples, seed=0, augment=None, crop_jitter=(0.08, 0.08)):
         self.parts = list(parts)
         self.ratios = [float(r) for r in ratios]
         self.augment = list(augment) if augment is not None else [False] * len(self.parts)
@@ -39,6 +40,7 @@ class MixedWordDataset:
             if ratio > 0 and len(part) == 0:
                 raise ValueError(f"{part.source.name}: no usable samples for a sampling ratio of {ratio}")
         self.seed = int(seed)
+        self.crop_jitter = tuple(float(v) for v in crop_jitter)
         self.counts = shares(self.ratios, int(num_samples))
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
         self._permutations = {}
@@ -69,7 +71,7 @@ class MixedWordDataset:
         part = self.parts[j]
         rgb = part.source.image(int(part.indices[i]))
         if self.augment[j]:
-            rgb = augment_word_crop(rgb, np.random.default_rng([self.seed, epoch, k, 7]))
+            rgb = augment_word_crop(rgb, np.random.default_rng([self.seed, epoch, k, 7]), self.crop_jitter)
         return part.preprocess(rgb), part.label(i)
 
     def label(self, k, epoch=0):

@@ -20,12 +20,17 @@ def _tight(mask):
     return mask[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
 
-def _warp(mask, rng, height):
+# Real word crops are tight, sometimes clipping ascenders or the first and last letters: small or
+# slightly negative margins, (low, high) fractions of the text height for each side.
+DEFAULT_MARGINS = {"x": (-0.03, 0.25), "y": (-0.06, 0.18)}
+
+
+def _warp(mask, rng, height, margins=None):
     """Random margins, rotation, shear and perspective jitter applied to a tight text mask."""
     h, w = mask.shape
-    # Real word crops are tight, sometimes clipping ascenders: small or slightly negative margins.
-    margin_x = rng.uniform(-0.03, 0.25) * h, rng.uniform(-0.03, 0.25) * h
-    margin_y = rng.uniform(-0.06, 0.18) * h, rng.uniform(-0.06, 0.18) * h
+    margins = margins or DEFAULT_MARGINS
+    margin_x = rng.uniform(*margins["x"]) * h, rng.uniform(*margins["x"]) * h
+    margin_y = rng.uniform(*margins["y"]) * h, rng.uniform(*margins["y"]) * h
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     shear = rng.normal(0, 0.12) * h
     angle = np.deg2rad(rng.normal(0, 2.0))
@@ -96,12 +101,13 @@ class SyntheticWords:
 
     def __init__(self, num_samples=100000, seed=0, charset="0123456789abcdefghijklmnopqrstuvwxyz",
                  max_length=23, font_dirs=(), height=48, words=None, fonts=None, background_dirs=(),
-                 backgrounds=None, photo_ratio=0.6):
+                 backgrounds=None, photo_ratio=0.6, margins=None):
         self.num_samples = int(num_samples)
         self.seed = int(seed)
         self.charset = charset
         self.max_length = max_length
         self.height = height
+        self.margins = {**DEFAULT_MARGINS, **(margins or {})}
         # ``fonts`` (explicit files) makes samples independent of what the machine has installed.
         self.fonts = tuple(fonts) if fonts else discover_fonts(tuple(font_dirs))
         self.families = group_by_family(self.fonts)
@@ -129,7 +135,7 @@ class SyntheticWords:
         font = load_font(pick_font(rng, self.families), int(rng.integers(28, 52)))
         stroke = 1 if rng.random() < 0.12 else 0
         spacing = float(rng.uniform(1, 8)) if rng.random() < 0.1 else 0.0
-        mask = _warp(_tight(text_mask(text, font, stroke, spacing)), rng, self.height)
+        mask = _warp(_tight(text_mask(text, font, stroke, spacing)), rng, self.height, self.margins)
         # Work at a fixed height so later steps cost the same whatever the font size.
         h, w = mask.shape
         new_w = max(4, int(round(w * self.height / h)))

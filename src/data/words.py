@@ -144,11 +144,11 @@ class FolderWords(SkipCounter):
 class SyntheticWordSource:
     trusted_labels = True
 
-    def __init__(self, num_samples, seed, charset, max_length, font_dirs=(), background_dirs=()):
+    def __init__(self, num_samples, seed, charset, max_length, font_dirs=(), background_dirs=(), margins=None):
         from src.data.synth_words import SyntheticWords
 
         self.generator = SyntheticWords(num_samples, seed, charset, max_length, font_dirs,
-                                        background_dirs=background_dirs)
+                                        background_dirs=background_dirs, margins=margins)
         self.name = f"synthetic(seed={seed}, n={num_samples}; {self.generator.describe()})"
 
     def __len__(self):
@@ -168,10 +168,11 @@ class SyntheticWordSource:
 
 
 def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_length=23,
-                     num_samples=100000, seed=0, font_dirs=(), background_dirs=()):
-    """``spec`` is an LMDB folder, a folder with labels.tsv, a .tsv file, or ``synthetic``."""
+                     num_samples=100000, seed=0, font_dirs=(), background_dirs=(), synth_margins=None):
+    """``spec`` is an LMDB folder, a folder with labels.tsv, a .tsv file, or ``synthetic`` (whose word
+    margins ``synth_margins`` sets, see :data:`src.data.synth_words.DEFAULT_MARGINS`)."""
     if spec == SYNTHETIC:
-        return SyntheticWordSource(num_samples, seed, charset, max_length, font_dirs, background_dirs)
+        return SyntheticWordSource(num_samples, seed, charset, max_length, font_dirs, background_dirs, synth_margins)
     if not os.path.exists(spec):
         raise FileNotFoundError(f"{spec}: dataset path does not exist")
     if is_lmdb(spec):
