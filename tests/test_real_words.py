@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SHARED
-from src.data.augment import augment_word_crop
+from src.data.augment import augment_word_crop, jitter_crop
 from src.data.charset import Charset
 from src.data.holdout import HOLDOUT_EVERY, is_held_out
 from src.data.mixed import MixedWordDataset, shares
@@ -86,6 +86,52 @@ def test_augmentation_keeps_a_valid_crop_and_is_reproducible():
     assert all(o.dtype == np.uint8 and o.ndim == 3 and o.shape[2] == 3 and min(o.shape[:2]) >= 4 for o in outs)
     assert np.array_equal(augment_word_crop(img, np.random.default_rng([5, 3])), outs[3])
     assert any(o.shape != img.shape or not np.array_equal(o, img) for o in outs)
+
+
+def test_crop_jitter_cuts_in_or_pads_out_as_asked():
+    # A pixel-coded crop (value = column) shows which columns a jittered crop kept.
+    h, w = 20, 100
+    img = np.repeat(np.tile(np.arange(w, dtype=np.uint8), (h, 1))[..., None], 3, axis=2)
+    inward = [jitter_crop(img, np.random.default_rng([1, k]), outward=0.0, inward=0.3) for k in range(50)]
+    assert all(o.shape[0] <= h and o.shape[1] <= w for o in inward)
+    # a window of the original, never a padded border
+    assert all(np.array_equal(o[0, :, 0], np.arange(o[0, 0, 0], o[0, 0, 0] + o.shape[1])) for o in inward)
+    assert max(o[0, 0, 0] for o in inward) > 3 and min(o.shape[1] for o in inward) < w - 6  # up to 0.3 x 20 px a side
+    outward = [jitter_crop(img, np.random.default_rng([1, k]), outward=0.3, inward=0.0) for k in range(50)]
+    assert all(o.shape[0] >= h and o.shape[1] >= w for o in outward)
+    assert any(o.shape[1] > w + 6 for o in outward)
+    # The default moves edges both ways by up to 0.08 of the height, as before the setting existed.
+    default = [jitter_crop(img, np.random.default_rng([1, k])) for k in range(10)]
+    same = [jitter_crop(img, np.random.default_rng([1, k]), 0.08, 0.08) for k in range(10)]
+    assert all(np.array_equal(a, b) for a, b in zip(default, same))
+
+
+def test_crop_jitter_and_synthetic_margins_reach_the_training_data(tmp_path):
+    from src.config import load_config
+    from src.crnn.task import build_charset, build_dataset
+
+    real = tmp_path / "real"
+    _folder_dataset(str(real), ["cat", "dog"])
+    cfg = load_config(os.path.join(ROOT, "configs/crnn/crnn_cpu.yaml"),
+                      ["--data.crop_jitter", "[0.0, 0.3]", "--data.synth_margins.x", "[0.4, 0.5]"])
+    data = build_dataset(cfg, build_charset(cfg), [{"source": "synthetic", "ratio": 0.5},
+                                                   {"source": str(real), "ratio": 0.5, "augment": True}], 4, 0)
+    assert data.crop_jitter == (0.0, 0.3)
+    assert data.parts[0].source.generator.margins == {"x": [0.4, 0.5], "y": [-0.06, 0.18]}
+    with pytest.raises(ValueError, match="crop_jitter must be"):
+        load_config(os.path.join(ROOT, "configs/crnn/crnn_cpu.yaml"), ["--data.crop_jitter", "[0.1, 0.9]"])
+
+
+def test_synthetic_margins_widen_or_clip_the_word():
+    # The same word, font and warp at a fixed height: wide side margins make a wider crop, negative ones a narrower.
+    wide = SyntheticWords(8, seed=2, fonts=["<pillow-default>"], margins={"x": (0.6, 0.6)})
+    clipped = SyntheticWords(8, seed=2, fonts=["<pillow-default>"], margins={"x": (-0.2, -0.2)})
+    default = SyntheticWords(8, seed=2, fonts=["<pillow-default>"])
+    for i in range(8):
+        assert wide[i][1] == clipped[i][1] == default[i][1]
+        assert wide[i][0].shape[1] > default[i][0].shape[1] > clipped[i][0].shape[1]
+    explicit = SyntheticWords(8, seed=2, fonts=["<pillow-default>"], margins={"x": (-0.03, 0.25), "y": (-0.06, 0.18)})
+    assert all(np.array_equal(explicit[i][0], default[i][0]) for i in range(8))
 
 
 def test_synthetic_words_paint_on_photographs(tmp_path):
