@@ -82,18 +82,12 @@ def main(argv=None):
         options["detector"] = load_detector(cfg, args.ckpt, args.mindir, args.backend, cfg["eval"]["batch_size"])
         print(f"running deeptext on {options['detector'].backend}", file=sys.stderr)
         mindir = args.mindir
-    else:
-        mindir = args.mindir or backend_file(args, cfg)
-    return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, mindir, args.report, **options)
+    else:  # exported once per input width it reads crops at (eval.rec_widths), on the backend
+        from src.backends import load_recognizer
 
-
-def backend_file(args, cfg):
-    """The ONNX file the chosen backend runs (exported once into the cache), or None for MindSpore."""
-    from src.backends import runnable_file
-
-    backend, path = runnable_file(args.model, cfg, args.ckpt, args.backend, cfg["eval"]["batch_size"])
-    print(f"running {args.model} on {backend}", file=sys.stderr)
-    return path
+        options["recognizer"] = load_recognizer(cfg, args.ckpt, args.mindir, args.backend, cfg["eval"]["batch_size"])
+        print(f"running crnn on {options['recognizer'].backend}", file=sys.stderr)
+    return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, args.mindir, args.report, **options)
 
 
 if __name__ == "__main__":

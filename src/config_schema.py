@@ -227,6 +227,7 @@ RANGES = {
     "eval.lexicon_max_distance": at_least(0),
     "eval.score_threshold": within(0, 1),
     "eval.test_scales": input_scales,
+    "eval.rec_widths": lambda v: None if all(_is_int(w) and 16 <= w <= 1024 for w in v) else "must be a list of widths in pixels (16-1024)",
 }
 
 

@@ -259,6 +259,38 @@ def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, 
     assert all(size == 2 for size, _ in reader.batches)  # static batch shape, padding not scored
 
 
+def test_pick_width_takes_the_narrowest_that_fits():
+    from src.data.words import pick_width
+
+    assert pick_width(1.0, (40, 100, 160)) == 40     # 32 px wide at height 32
+    assert pick_width(3.0, (40, 100, 160)) == 100    # 96 px
+    assert pick_width(3.2, (40, 100, 160)) == 160    # 102.4 px: the next width up
+    assert pick_width(9.0, (40, 100, 160)) == 160    # wider than all: the widest
+    assert pick_width(9.0, (100,)) == 100
+
+
+class _WidthReader:
+    """Stands in for the CRNN: answers the input width it was given."""
+
+    def recognize(self, images, lexicons=None):
+        return [{"text": str(images.shape[3])} for _ in range(len(images))]
+
+
+def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
+    from src.crnn.task import evaluate_dataset
+
+    # Aspect ratios 1, 3, 5, 2 and an unreadable crop, at height 20; read at widths 40 / 100 / 160 (height 32).
+    samples = [(png(10, (20, 20)), "a"), (png(20, (20, 60)), "b"), (b"bad", "x"), (png(30, (20, 100)), "c"),
+               (png(40, (20, 40)), "d")]
+    dataset = WordDataset(LmdbWords(make_lmdb(tmp_path / "db", samples)), Charset(), 32, 100, 3)
+    metrics, predictions = evaluate_dataset(_WidthReader(), dataset, batch_size=2, widths=[160, 40, 100])
+    # In the dataset's order, whatever order the widths were read in.
+    assert [(p["label"], p["text"]) for p in predictions] == [("a", "40"), ("b", "100"), ("c", "160"), ("d", "100")]
+    assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 1
+    _, fixed = evaluate_dataset(_WidthReader(), dataset, batch_size=2)
+    assert {p["text"] for p in fixed} == {"100"}  # without widths: the dataset's own width
+
+
 def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):
     from src.crnn import task
 

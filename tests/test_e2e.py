@@ -126,13 +126,19 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     assert [w.text for w in from_onnx(image).words] == [w.text for w in a.words]
 
 
-def test_infer_reads_crops_at_the_trained_width(tmp_path, recognizer_ckpt):
+def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path, recognizer_ckpt):
     import infer
 
     cfg, ckpt = recognizer_ckpt
     args = infer.parse_args(["--image", str(tmp_path), "--mode", "rec", "--rec_ckpt", ckpt, "--rec_config", CRNN_TINY,
                              "--backend", "mindspore"])
-    assert infer.build_predictor(args).rec_widths == (cfg["image"]["width"],)
+    predictor = infer.build_predictor(args)
+    assert predictor.rec_widths == (cfg["image"]["width"],)
+    widened = {**cfg, "eval": {**cfg["eval"], "rec_widths": [100, 148, 200]}}
+    options = OCRPredictor.recognizer_options(widened, predictor.recognizer)
+    assert options["rec_widths"] == (100, 148, 200)
+    wide = OCRPredictor(None, predictor.recognizer, **options)
+    assert [wide._width_for(np.zeros((20, w, 3), np.uint8)) for w in (40, 62, 63, 90, 300)] == [100, 100, 148, 148, 200]
 
 
 def test_word_spotting_needs_box_and_text():

@@ -7,7 +7,7 @@ from src.data.loader import BatchLoader
 from src.data.mixed import MixedWordDataset, shares
 from src.data.photos import backgrounds_from_config
 from src.data.render import font_dirs_from_config
-from src.data.words import WordDataset, open_word_source
+from src.data.words import WordDataset, open_word_source, split_by_width
 from src.exported import load_exported
 from src.metrics import POOLED, write_report
 from src.metrics.text import RecognitionMetrics
@@ -150,36 +150,41 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
     return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
 
 
-def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None):
+def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None, widths=None):
     """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
 
     Unreadable images are left out, never replaced by other samples: they count in no metric and
     are reported as ``skipped_unreadable``. Lexicons are looked up by each sample's dataset index,
     so a skipped image cannot shift them onto other samples. ``pooled``: a RecognitionMetrics that
-    also gets the counts (one result over several datasets)."""
-    loader = BatchLoader(dataset, batch_size, shuffle=False, drop_last=False, workers=workers, refill=False)
+    also gets the counts (one result over several datasets). ``widths``: input widths to read the crops at,
+    each at the one its aspect ratio picks (:func:`src.data.words.pick_width`), as the predictor does."""
+    several = widths and len(widths) > 1 and isinstance(dataset, WordDataset)
+    parts = split_by_width(dataset, widths) if several else [dataset]
     metrics = RecognitionMetrics()
-    predictions = []
-    try:
-        for images, labels, count, indices in loader.epoch_with_indices(0):
-            lexicons = None
-            if use_lexicon:
-                lexicons = [dataset.lexicon(k) for k in indices] + [None] * (len(images) - count)
-                lexicons = lexicons if any(lexicons) else None
-            results = recognizer.recognize(images, lexicons)[:count]
-            texts = [r["text"] for r in results]
-            lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
-            metrics.update(texts, labels[:count], lexicon_texts)
-            for r, label in zip(results, labels[:count]):
-                predictions.append({"label": label, **r})
-    finally:
-        loader.close()
+    predictions, corrupt = [], 0
+    for part in parts:
+        loader = BatchLoader(part, batch_size, shuffle=False, drop_last=False, workers=workers, refill=False)
+        try:
+            for images, labels, count, indices in loader.epoch_with_indices(0):
+                lexicons = None
+                if use_lexicon:
+                    lexicons = [part.lexicon(k) for k in indices] + [None] * (len(images) - count)
+                    lexicons = lexicons if any(lexicons) else None
+                results = recognizer.recognize(images, lexicons)[:count]
+                texts = [r["text"] for r in results]
+                lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
+                metrics.update(texts, labels[:count], lexicon_texts)
+                order = [int(part.ks[k]) if part is not dataset else int(k) for k in indices]
+                predictions += [(k, {"label": label, **r}) for k, r, label in zip(order, results, labels[:count])]
+        finally:
+            loader.close()
+        corrupt += len(loader.corrupt)
     if pooled is not None:
         pooled.merge(metrics)
     result = metrics.result()
-    if loader.corrupt:
-        result["skipped_unreadable"] = len(loader.corrupt)
-    return result, predictions
+    if corrupt:
+        result["skipped_unreadable"] = corrupt
+    return result, [p for _, p in sorted(predictions, key=lambda item: item[0])]
 
 
 def _log_recognition(name, metrics, logger):
@@ -236,14 +241,16 @@ def train(cfg, run, logger):
     return trainer.run(t.get("resume"))
 
 
-def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print):
-    recognizer = load_recognizer(cfg, ckpt, mindir)
+def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, recognizer=None):
+    """``recognizer``: one already loaded (e.g. on an ONNX backend), else one from ``ckpt`` / ``mindir``."""
+    recognizer = recognizer or load_recognizer(cfg, ckpt, mindir)
     results, all_predictions, pooled = {}, {}, RecognitionMetrics()
     for spec in datasets:
         dataset = build_dataset(cfg, recognizer.charset, spec, cfg["data"]["val_samples"],
                                 cfg["data"]["val_seed"])
         logger(f"evaluating {dataset.summary()}")
-        metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], pooled=pooled)
+        metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], pooled=pooled,
+                                                widths=cfg["eval"].get("rec_widths"))
         results[spec] = metrics
         all_predictions[spec] = predictions
         _log_recognition(spec, metrics, logger)

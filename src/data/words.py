@@ -180,6 +180,13 @@ def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_l
     return FolderWords(spec)
 
 
+def pick_width(aspect, widths, height=32):
+    """The narrowest of ``widths`` (ascending) that holds a crop of ``aspect`` (its width / height) at ``height``
+    px without squeezing it, else the widest: long words keep more time steps per character."""
+    wanted = aspect * height
+    return next((w for w in widths if wanted <= w), widths[-1])
+
+
 def prepare_word(rgb, height=32, width=100, channels=3):
     """An RGB word image as the recogniser's input: resized to height x width, CHW float32 in [-1, 1]."""
     img = rgb if channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
@@ -251,3 +258,41 @@ class WordDataset:
     def load(self, k):
         """(chw image, label); raises CorruptImage for undecodable data."""
         return self.preprocess(self.source.image(int(self.indices[k]))), self.label(k)
+
+
+class WordsAtWidth:
+    """Samples ``ks`` of a :class:`WordDataset` preprocessed at input width ``width`` (a recogniser fed several
+    widths reads each crop at the width its aspect ratio picks, :func:`pick_width`)."""
+
+    def __init__(self, dataset, ks, width):
+        self.dataset, self.ks, self.width = dataset, np.asarray(ks, np.int64), int(width)
+        self.charset, self.height, self.channels = dataset.charset, dataset.height, dataset.channels
+
+    def __len__(self):
+        return len(self.ks)
+
+    def label(self, j):
+        return self.dataset.label(int(self.ks[j]))
+
+    def lexicon(self, j):
+        return self.dataset.lexicon(int(self.ks[j]))
+
+    def load(self, j):
+        k = int(self.ks[j])
+        rgb = self.dataset.source.image(int(self.dataset.indices[k]))
+        return prepare_word(rgb, self.height, self.width, self.channels), self.dataset.label(k)
+
+
+def split_by_width(dataset, widths):
+    """``dataset`` as one :class:`WordsAtWidth` per width used, each crop at the width its aspect picks. An
+    unreadable crop goes with the first width (its loader counts it there)."""
+    widths = sorted(int(w) for w in widths)
+    groups = {}
+    for k in range(len(dataset)):
+        try:
+            shape = dataset.source.image(int(dataset.indices[k])).shape
+            width = pick_width(shape[1] / max(shape[0], 1), widths, dataset.height)
+        except ValueError:  # CorruptImage and decoder errors
+            width = widths[0]
+        groups.setdefault(width, []).append(k)
+    return [WordsAtWidth(dataset, ks, width) for width, ks in sorted(groups.items())]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
-from src.data.words import prepare_word
+from src.data.words import pick_width, prepare_word
 
 
 class UnreadableImage(ValueError):
@@ -152,18 +152,16 @@ class OCRPredictor:
     def recognizer_options(rec_cfg, recognizer, **kwargs):
         """The constructor's arguments for ``recognizer`` (built from ``rec_cfg``), ``kwargs`` over them."""
         image = rec_cfg["image"]
-        # The width it was trained at: CRNN release 5 (trained at 100 px) read IC03_860 at 84.4 % there and at
-        # 76.6 % with wide crops sent to 200 px (README, Read a photo: how crops are read).
-        options = {"rec_height": image["height"], "rec_widths": (image["width"],), "rec_channels": image["channels"],
+        # eval.rec_widths, else the width it was trained at (README, Read a photo: how crops are read).
+        widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
+        options = {"rec_height": image["height"], "rec_widths": tuple(widths), "rec_channels": image["channels"],
                    **kwargs}
         if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
             options.setdefault("rec_batch_size", recognizer.batch_size)
         return options
 
     def _width_for(self, crop):
-        aspect = crop.shape[1] / max(crop.shape[0], 1)
-        wanted = aspect * self.rec_height * 1.25  # CRNN was trained on words stretched a little
-        return next((w for w in self.rec_widths if wanted <= w), self.rec_widths[-1])
+        return pick_width(crop.shape[1] / max(crop.shape[0], 1), self.rec_widths, self.rec_height)
 
     def _prepare(self, crop, width):
         return prepare_word(crop, self.rec_height, width, self.rec_channels)
