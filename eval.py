@@ -25,6 +25,8 @@ def add_arguments(parser):
     parser.add_argument("--rec_ckpt", help="e2e: recogniser checkpoint")
     parser.add_argument("--det_mindir", help="e2e: exported detector (.mindir or .onnx)")
     parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
+    parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
+                        help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
     parser.add_argument("--ckpt", help="checkpoint to evaluate (default: the shipped weights in weights/)")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
@@ -81,7 +83,6 @@ def main(argv=None):
 
         options["detector"] = load_detector(cfg, args.ckpt, args.mindir, args.backend, cfg["eval"]["batch_size"])
         print(f"running deeptext on {options['detector'].backend}", file=sys.stderr)
-        mindir = args.mindir
     else:  # exported once per input width it reads crops at (eval.rec_widths), on the backend
         from src.backends import load_recognizer
 

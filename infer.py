@@ -112,6 +112,10 @@ def parse_args(argv):
                         help="detect at these input sizes (times the detector's own) and merge, e.g. 1.0 1.5: "
                              "finds smaller words, one detector run per size (default: the config's eval.test_scales; "
                              "the shipped detector's release settings in weights/manifest.json say 0.5 1 2)")
+    parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
+                        help="recogniser input widths; each crop is read at the narrowest that holds its aspect "
+                             "ratio, e.g. 100 for the trained width only (default: the config's eval.rec_widths; the "
+                             "shipped CRNN's release settings say 100 124 148 172 200)")
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
@@ -142,6 +146,8 @@ def build_predictor(args, det_cfg=None):
     if need_det:
         det_cfg = with_test_scales(det_cfg, getattr(args, "det_scales", None))
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
+    if need_rec and getattr(args, "rec_widths", None):
+        rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": sorted(args.rec_widths)}}
     detector = recognizer = None
     backend = getattr(args, "backend", "auto")
     if need_det:

@@ -14,8 +14,8 @@ training images in ``../shared/train``: word crops for CRNN, scenes for DeepText
 for validation); without those images it runs the fp32 file and says so once. ``auto`` takes the first of
 ``AUTO[task]`` that can run here (int8 where calibration images are found).
 
-ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (the predictor uses the
-trained width unless given ``rec_widths``),
+ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (``eval.rec_widths``, which
+the shipped CRNN's release settings set to five widths; else the trained width),
 and batches are padded up to the exported batch size (see src.exported.OnnxModel).
 """
 import contextlib
@@ -33,9 +33,9 @@ CHOICES = ("auto",) + BACKENDS
 # What ``auto`` runs, first choice first, of those that can run here. ONNX Runtime fp32 gives MindSpore's
 # outputs (logits within 1e-4, the same boxes; tests/test_backends.py) faster (CRNN at batch 64: 150.9
 # against 58.8 images/s; DeepText at 576x960: 1.84 against 2.49 s). int8, where there are calibration images,
-# is faster again and within issue 12's accuracy limits on the shipped models: the CRNN (release 6) reads IC03_860
-# at 85.35 % as in fp32 (held-back words 71.1 % both; release 4: 82.67 against 82.56 %) at 246.2 images/s (release
-# 4, back to back with PyTorch); DeepText, its heads
+# is faster again and within issue 12's accuracy limits on the shipped models: the CRNN (release 7, at its release
+# widths) reads IC03_860 at 87.44 % against 87.21 % fp32 (held-back words 72.39 against 72.82 %, 0.5 allowed;
+# release 6 85.35 % and 71.1 % in both) at 246.2 images/s (release 4, back to back with PyTorch); DeepText, its heads
 # fp32, 0.77 s at 576x960 (3.2x MindSpore) with held-back pooled F 0.652 against 0.661 (0.01 allowed).
 AUTO = {"crnn": ("onnxruntime-int8", "onnxruntime", "mindspore"),
         "deeptext": ("onnxruntime-int8", "onnxruntime", "mindspore")}
@@ -390,6 +390,7 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
         recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
         recognizer.batch_size = None
     recognizer.backend = backend
+    recognizer.exported = bool(mindir)  # a file of one input width: eval.rec_widths cannot apply
     return recognizer
 
 

@@ -165,17 +165,26 @@ def input_scales(value):
 
 
 def edge_moves(value):
-    """data.crop_jitter: [outward, inward], each in [0, 0.5] of the crop height."""
-    if len(value) == 2 and all(0 <= v <= 0.5 for v in value):
+    """data.crop_jitter: [outward, inward], each in [0, 0.3] of the crop height (more inward cuts whole letters
+    off a word whose label stays whole)."""
+    if len(value) == 2 and all(0 <= v <= 0.3 for v in value):
         return None
-    return "must be [outward, inward], each between 0 and 0.5 (of the crop height)"
+    return "must be [outward, inward], each between 0 and 0.3 (of the crop height)"
 
 
 def margin_range(value):
-    """data.synth_margins.x / .y: [low, high] with -0.5 <= low <= high <= 1 (of the text height)."""
-    if len(value) == 2 and -0.5 <= value[0] <= value[1] <= 1:
+    """data.synth_margins.x / .y: [low, high] with -0.25 <= low <= high <= 1 (of the text height; below -0.25 a
+    side would lose whole letters while the label keeps them)."""
+    if len(value) == 2 and -0.25 <= value[0] <= value[1] <= 1:
         return None
-    return "must be [low, high] with -0.5 <= low <= high <= 1 (of the text height)"
+    return "must be [low, high] with -0.25 <= low <= high <= 1 (of the text height)"
+
+
+def input_widths(value):
+    """eval.rec_widths: recogniser input widths in pixels, 32-1024 (T = width / 4 - 1 time steps)."""
+    if all(_is_int(w) and 32 <= w <= 1024 for w in value):
+        return None
+    return "must be a list of widths in pixels, each 32-1024"
 
 
 RANGES = {
@@ -227,7 +236,7 @@ RANGES = {
     "eval.lexicon_max_distance": at_least(0),
     "eval.score_threshold": within(0, 1),
     "eval.test_scales": input_scales,
-    "eval.rec_widths": lambda v: None if all(_is_int(w) and 16 <= w <= 1024 for w in v) else "must be a list of widths in pixels (16-1024)",
+    "eval.rec_widths": input_widths,
 }
 
 

@@ -270,10 +270,11 @@ def test_pick_width_takes_the_narrowest_that_fits():
 
 
 class _WidthReader:
-    """Stands in for the CRNN: answers the input width it was given."""
+    """Stands in for the CRNN: answers the input width it was given, and each sample's first lexicon word."""
 
     def recognize(self, images, lexicons=None):
-        return [{"text": str(images.shape[3])} for _ in range(len(images))]
+        return [{"text": str(images.shape[3]), "lexicon_text": (lexicons[k] or [""])[0] if lexicons else None}
+                for k in range(len(images))]
 
 
 def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
@@ -282,11 +283,17 @@ def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
     # Aspect ratios 1, 3, 5, 2 and an unreadable crop, at height 20; read at widths 40 / 100 / 160 (height 32).
     samples = [(png(10, (20, 20)), "a"), (png(20, (20, 60)), "b"), (b"bad", "x"), (png(30, (20, 100)), "c"),
                (png(40, (20, 40)), "d")]
-    dataset = WordDataset(LmdbWords(make_lmdb(tmp_path / "db", samples)), Charset(), 32, 100, 3)
+    with LmdbWriter(str(tmp_path / "db")) as writer:
+        for data, label in samples:
+            writer.add(data, label, [label, "other"])  # each sample's lexicon leads with its own label
+    dataset = WordDataset(LmdbWords(str(tmp_path / "db")), Charset(), 32, 100, 3)
     metrics, predictions = evaluate_dataset(_WidthReader(), dataset, batch_size=2, widths=[160, 40, 100])
-    # In the dataset's order, whatever order the widths were read in.
+    # In the dataset's order, whatever order the widths were read in; lexicons stay with their crops.
     assert [(p["label"], p["text"]) for p in predictions] == [("a", "40"), ("b", "100"), ("c", "160"), ("d", "100")]
-    assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 1
+    assert [p["lexicon_text"] for p in predictions] == ["a", "b", "c", "d"]
+    assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 1 and metrics["lexicon_accuracy"] == 1.0
+    _, single = evaluate_dataset(_WidthReader(), dataset, batch_size=2, widths=[124])
+    assert {p["text"] for p in single} == {"124"}  # one width given: every crop at it
     _, fixed = evaluate_dataset(_WidthReader(), dataset, batch_size=2)
     assert {p["text"] for p in fixed} == {"100"}  # without widths: the dataset's own width
 

@@ -124,6 +124,10 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     from_onnx = OCRPredictor.from_checkpoints(det_ckpt, rec_mindir=rec_onnx, det_cfg=det_cfg, rec_cfg=rec_cfg,
                                               backend="mindspore")
     assert [w.text for w in from_onnx(image).words] == [w.text for w in a.words]
+    # An exported recogniser has one input width: configured widths do not apply to it.
+    widened = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": [100, 148, 200]}}
+    assert OCRPredictor.from_checkpoints(det_ckpt, rec_mindir=rec_onnx, det_cfg=det_cfg, rec_cfg=widened,
+                                         backend="mindspore").rec_widths == (rec_cfg["image"]["width"],)
 
 
 def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path, recognizer_ckpt):
@@ -139,6 +143,9 @@ def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path,
     assert options["rec_widths"] == (100, 148, 200)
     wide = OCRPredictor(None, predictor.recognizer, **options)
     assert [wide._width_for(np.zeros((20, w, 3), np.uint8)) for w in (40, 62, 63, 90, 300)] == [100, 100, 148, 148, 200]
+    args = infer.parse_args(["--image", str(tmp_path), "--mode", "rec", "--rec_ckpt", ckpt, "--rec_config", CRNN_TINY,
+                             "--backend", "mindspore", "--rec_widths", "148", "100"])
+    assert infer.build_predictor(args).rec_widths == (100, 148)
 
 
 def test_word_spotting_needs_box_and_text():

@@ -158,7 +158,9 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
     so a skipped image cannot shift them onto other samples. ``pooled``: a RecognitionMetrics that
     also gets the counts (one result over several datasets). ``widths``: input widths to read the crops at,
     each at the one its aspect ratio picks (:func:`src.data.words.pick_width`), as the predictor does."""
-    several = widths and len(widths) > 1 and isinstance(dataset, WordDataset)
+    if widths and list(widths) != [dataset.width] and not isinstance(dataset, WordDataset):
+        raise ValueError("eval.rec_widths applies to word datasets read for evaluation, not to mixed training draws")
+    several = bool(widths) and list(widths) != [dataset.width]
     parts = split_by_width(dataset, widths) if several else [dataset]
     metrics = RecognitionMetrics()
     predictions, corrupt = [], 0
@@ -249,8 +251,10 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, r
         dataset = build_dataset(cfg, recognizer.charset, spec, cfg["data"]["val_samples"],
                                 cfg["data"]["val_seed"])
         logger(f"evaluating {dataset.summary()}")
+        # An exported file has one input width: eval.rec_widths cannot apply to it.
+        widths = None if mindir else cfg["eval"].get("rec_widths")
         metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], pooled=pooled,
-                                                widths=cfg["eval"].get("rec_widths"))
+                                                widths=widths)
         results[spec] = metrics
         all_predictions[spec] = predictions
         _log_recognition(spec, metrics, logger)

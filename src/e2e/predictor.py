@@ -128,7 +128,8 @@ class OCRPredictor:
     @classmethod
     def from_pretrained(cls, backend="auto", **kwargs):
         """The shipped detector and recogniser (weights/), each read with the config it carries and its release
-        settings (weights/manifest.json: the detector runs at three sizes), on ``backend`` (src/backends.py: auto,
+        settings (weights/manifest.json: the detector runs at three sizes, the recogniser reads crops at five
+        widths), on ``backend`` (src/backends.py: auto,
         mindspore, onnxruntime, onnxruntime-int8). ``det_scales=(1.0,)``: one detector run, faster."""
         from src.weights import shipped_checkpoint
 
@@ -152,8 +153,11 @@ class OCRPredictor:
     def recognizer_options(rec_cfg, recognizer, **kwargs):
         """The constructor's arguments for ``recognizer`` (built from ``rec_cfg``), ``kwargs`` over them."""
         image = rec_cfg["image"]
-        # eval.rec_widths, else the width it was trained at (README, Read a photo: how crops are read).
+        # eval.rec_widths, else the width it was trained at (README, Read a photo: how crops are read); an
+        # exported recogniser has one input width.
         widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
+        if getattr(recognizer, "exported", False):
+            widths = (image["width"],)
         options = {"rec_height": image["height"], "rec_widths": tuple(widths), "rec_channels": image["channels"],
                    **kwargs}
         if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
