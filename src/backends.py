@@ -371,7 +371,7 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
     the recogniser's ``batch_size`` then says; it is None where any batch runs as it comes."""
     from src.crnn import task as crnn_task
 
-    path = None
+    path, requested = None, backend
     if mindir:
         backend = exported_backend(mindir)
     else:
@@ -382,7 +382,17 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
         from src.crnn.recognizer import Recognizer
         from src.exported import OnnxModel
 
-        cell = ByWidth(lambda width: OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size)))
+        def at_width(width):
+            # That width exported in fp32 already (the config's width did), so only quantising can fail here.
+            try:
+                return OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size))
+            except QuantizationFailed as exc:
+                if requested != "auto":
+                    raise QuantizationFailed(f"{exc}; use --backend onnxruntime") from None
+                _say_once(f"{exc}: reading {width}-px crops in fp32")
+                return OnnxModel(exported_onnx("crnn", with_width(cfg, width), ckpt, batch_size))
+
+        cell = ByWidth(at_width)
         cell.models[cfg["image"]["width"]] = OnnxModel(path)
         recognizer = Recognizer(cell, crnn_task.build_charset(cfg), cfg["eval"].get("lexicon_max_distance", 3))
         recognizer.batch_size = batch_size

@@ -260,6 +260,32 @@ def test_auto_runs_fp32_where_int8_quantisation_fails(recogniser, tmp_path, monk
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no half-written file left
 
 
+@requires_shared
+def test_auto_reads_a_width_in_fp32_where_only_its_int8_quantisation_fails(recogniser, tmp_path, monkeypatch,
+                                                                           capsys):
+    import onnxruntime.quantization as quantization
+
+    cfg, ckpt = recogniser
+    monkeypatch.setenv("OCR_ONNX_CACHE_DIR", str(tmp_path))
+    recognizer = backends.load_recognizer(cfg, ckpt, backend="auto")  # the config's width quantises
+    assert recognizer.backend == "onnxruntime-int8"
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("calibration went wrong at this width")
+
+    monkeypatch.setattr(quantization, "quantize_static", failing)
+    width = cfg["image"]["width"] + 48
+    batch = crnn_batch(cfg, real_crops(backends.CROP_BATCH), width)
+    texts = [r["text"] for r in recognizer.recognize(batch)]
+    assert len(texts) == backends.CROP_BATCH
+    assert "-int8-" not in os.path.basename(recognizer.predict_cell.models[width].path)
+    assert f"cannot quantise crnn to int8 (calibration went wrong at this width): reading {width}-px crops in fp32" \
+        in capsys.readouterr().err
+    named = backends.load_recognizer(cfg, ckpt, backend="onnxruntime-int8")
+    with pytest.raises(ValueError, match=r"calibration went wrong at this width\); use --backend onnxruntime$"):
+        named.recognize(crnn_batch(cfg, real_crops(backends.CROP_BATCH), width + 24))
+
+
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
     # Both models run int8 where they can be calibrated on real training images, fp32 elsewhere.

@@ -110,6 +110,30 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     assert not [f for f in os.listdir(tmp_path / "checkpoints") if "tmp" in f]
 
 
+def test_validation_reads_at_the_evaluation_widths(tmp_path, monkeypatch):
+    seen = []
+    evaluate_dataset = task.evaluate_dataset
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("widths"))
+        return evaluate_dataset(*args, **kwargs)
+
+    monkeypatch.setattr(task, "evaluate_dataset", spy)
+    cfg = tiny_config(tmp_path, "--max_steps", "2", "--validate_every", "2", "--val_samples", "16",
+                      "--eval.rec_widths", "[100, 148]")
+    run_training(cfg, "widths")
+    assert seen == [[100, 148]]
+    rows = [json.loads(line) for line in open(tmp_path / "validation.jsonl")]
+    assert [row["global_step"] for row in rows] == [2] and 0.0 <= rows[0]["word_accuracy"] <= 1.0
+
+
+def test_validation_at_several_widths_needs_plain_word_sources(tmp_path):
+    cfg = tiny_config(tmp_path, "--max_steps", "2", "--validate_every", "2", "--eval.rec_widths", "[100, 148]")
+    cfg["data"]["val"] = [{"source": "synthetic", "ratio": 1.0}]
+    with pytest.raises(ValueError, match="eval.rec_widths"):
+        run_training(cfg, "mixed")
+
+
 def test_checkpoints_keep_last_k(tmp_path):
     manager = CheckpointManager(str(tmp_path), "m", keep_last=2)
     cell = ScaleLoss()

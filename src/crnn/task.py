@@ -229,11 +229,19 @@ def train(cfg, run, logger):
     if data.get("val"):
         val_set = build_dataset(cfg, charset, data["val"], data["val_samples"], data["val_seed"])
         logger.info(f"validation data: {val_set.summary()}")
+        widths = cfg["eval"].get("rec_widths")
+        if widths and list(widths) != [val_set.width] and not isinstance(val_set, WordDataset):
+            raise ValueError("eval.rec_widths: validation reads crops at several widths, so data.val must be "
+                             "word sources without sampling ratios or augmentation")
+        if widths:
+            logger.info(f"validation reads each crop at the width its aspect picks from {list(widths)}")
         recognizer = Recognizer(CRNNInference(network), charset)
 
         def validate():
+            # At the widths evaluation reads at (eval.rec_widths), so best.ckpt is chosen as the release reads.
             network.set_train(False)
-            metrics, _ = evaluate_dataset(recognizer, val_set, cfg["eval"]["batch_size"], use_lexicon=False)
+            metrics, _ = evaluate_dataset(recognizer, val_set, cfg["eval"]["batch_size"], use_lexicon=False,
+                                          widths=widths)
             network.set_train(True)
             return metrics
 
