@@ -383,13 +383,15 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
         from src.exported import OnnxModel
 
         def at_width(width):
-            # That width exported in fp32 already (the config's width did), so only quantising can fail here.
+            # Made on the first batch of that width. The config's width exported, so the export is expected to
+            # work at others; quantising may still fail: fp32 then on auto, an error (mid-run) on a named int8.
             try:
                 return OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size))
             except QuantizationFailed as exc:
                 if requested != "auto":
                     raise QuantizationFailed(f"{exc}; use --backend onnxruntime") from None
                 _say_once(f"{exc}: reading {width}-px crops in fp32")
+                recognizer.backend = f"{backend}/onnxruntime"  # as load_detector names a mixed run
                 return OnnxModel(exported_onnx("crnn", with_width(cfg, width), ckpt, batch_size))
 
         cell = ByWidth(at_width)

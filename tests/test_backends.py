@@ -279,6 +279,7 @@ def test_auto_reads_a_width_in_fp32_where_only_its_int8_quantisation_fails(recog
     texts = [r["text"] for r in recognizer.recognize(batch)]
     assert len(texts) == backends.CROP_BATCH
     assert "-int8-" not in os.path.basename(recognizer.predict_cell.models[width].path)
+    assert recognizer.backend == "onnxruntime-int8/onnxruntime"  # the run says it is mixed
     assert f"cannot quantise crnn to int8 (calibration went wrong at this width): reading {width}-px crops in fp32" \
         in capsys.readouterr().err
     named = backends.load_recognizer(cfg, ckpt, backend="onnxruntime-int8")

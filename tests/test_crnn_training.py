@@ -130,8 +130,9 @@ def test_validation_reads_at_the_evaluation_widths(tmp_path, monkeypatch):
 def test_validation_at_several_widths_needs_plain_word_sources(tmp_path):
     cfg = tiny_config(tmp_path, "--max_steps", "2", "--validate_every", "2", "--eval.rec_widths", "[100, 148]")
     cfg["data"]["val"] = [{"source": "synthetic", "ratio": 1.0}]
-    with pytest.raises(ValueError, match="eval.rec_widths"):
+    with pytest.raises(ValueError, match="data.val must be word sources"):  # at start, before any step
         run_training(cfg, "mixed")
+    assert not (tmp_path / "checkpoints").exists()
 
 
 def test_checkpoints_keep_last_k(tmp_path):

@@ -150,6 +150,11 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
     return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
 
 
+def reads_at_several_widths(dataset, widths):
+    """Whether ``widths`` (eval.rec_widths) make ``dataset``'s crops be read at widths other than its own."""
+    return bool(widths) and list(widths) != [dataset.width]
+
+
 def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None, widths=None):
     """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
 
@@ -158,9 +163,9 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
     so a skipped image cannot shift them onto other samples. ``pooled``: a RecognitionMetrics that
     also gets the counts (one result over several datasets). ``widths``: input widths to read the crops at,
     each at the one its aspect ratio picks (:func:`src.data.words.pick_width`), as the predictor does."""
-    if widths and list(widths) != [dataset.width] and not isinstance(dataset, WordDataset):
+    several = reads_at_several_widths(dataset, widths)
+    if several and not isinstance(dataset, WordDataset):
         raise ValueError("eval.rec_widths applies to word datasets read for evaluation, not to mixed training draws")
-    several = bool(widths) and list(widths) != [dataset.width]
     parts = split_by_width(dataset, widths) if several else [dataset]
     metrics = RecognitionMetrics()
     predictions, corrupt = [], 0
@@ -230,7 +235,7 @@ def train(cfg, run, logger):
         val_set = build_dataset(cfg, charset, data["val"], data["val_samples"], data["val_seed"])
         logger.info(f"validation data: {val_set.summary()}")
         widths = cfg["eval"].get("rec_widths")
-        if widths and list(widths) != [val_set.width] and not isinstance(val_set, WordDataset):
+        if reads_at_several_widths(val_set, widths) and not isinstance(val_set, WordDataset):
             raise ValueError("eval.rec_widths: validation reads crops at several widths, so data.val must be "
                              "word sources without sampling ratios or augmentation")
         if widths:
