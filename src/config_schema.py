@@ -181,7 +181,7 @@ def margin_range(value):
 
 
 def input_widths(value):
-    """eval.rec_widths: recogniser input widths in pixels, 32-1024 (T = width / 4 - 1 time steps)."""
+    """eval.rec_widths, data.train_widths: recogniser input widths in pixels, 32-1024 (T = width / 4 - 1 time steps)."""
     if all(_is_int(w) and 32 <= w <= 1024 for w in value):
         return None
     return "must be a list of widths in pixels, each 32-1024"
@@ -213,6 +213,7 @@ RANGES = {
     "data.augment.expand_prob": within(0, 1),
     "data.augment.flip_prob": within(0, 1),
     "data.crop_jitter": edge_moves,
+    "data.train_widths": input_widths,
     "data.synth_margins.x": margin_range,
     "data.synth_margins.y": margin_range,
     "train.output_dir": not_empty,

@@ -72,7 +72,7 @@ def dataset_entries(spec):
     return entries
 
 
-def _word_dataset(cfg, charset, parts, num_samples, seed):
+def _word_dataset(cfg, charset, parts, num_samples, seed, widths=None):
     data, image = cfg["data"], cfg["image"]
     # Fonts and photos matter to synthetic words only: evaluating real words (e.g. with the shipped
     # config, whose font folders are relative to the training checkout) must not need them.
@@ -83,22 +83,23 @@ def _word_dataset(cfg, charset, parts, num_samples, seed):
                                 data.get("synth_margins"))
                for part in parts]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
-    return WordDataset(source, charset, image["height"], image["width"], image["channels"])
+    return WordDataset(source, charset, image["height"], image["width"], image["channels"], widths)
 
 
-def build_dataset(cfg, charset, spec, num_samples, seed):
+def build_dataset(cfg, charset, spec, num_samples, seed, widths=None):
     """A WordDataset, or a MixedWordDataset of ``num_samples`` draws per epoch when any entry of
-    ``spec`` has a sampling ratio (entries without one then count as ratio 1)."""
+    ``spec`` has a sampling ratio (entries without one then count as ratio 1). ``widths``: samples at the
+    width their aspect picks from these (data.train_widths) instead of image.width."""
     entries = dataset_entries(spec)
     if not entries:
         raise ValueError("no dataset given")
     if not any(e["ratio"] is not None or e["augment"] for e in entries):
-        return _word_dataset(cfg, charset, [p for e in entries for p in e["source"]], num_samples, seed)
+        return _word_dataset(cfg, charset, [p for e in entries for p in e["source"]], num_samples, seed, widths)
     ratios = [1.0 if e["ratio"] is None else float(e["ratio"]) for e in entries]
     counts = shares(ratios, num_samples)
     epochs = max(1, int(cfg["train"].get("epochs", 1)))
     # A synthetic part renders exactly the words its share needs over the run: none repeat.
-    parts = [_word_dataset(cfg, charset, e["source"], max(1, int(n)) * epochs, seed + 1000 * j)
+    parts = [_word_dataset(cfg, charset, e["source"], max(1, int(n)) * epochs, seed + 1000 * j, widths)
              for j, (e, n) in enumerate(zip(entries, counts))]
     return MixedWordDataset(parts, ratios, num_samples, seed, [e["augment"] for e in entries],
                             cfg["data"].get("crop_jitter", (0.08, 0.08)))
@@ -202,6 +203,7 @@ def train(cfg, run, logger):
     from src.crnn.loss import CRNNWithLoss
     from src.crnn.model import CRNNInference
     from src.crnn.recognizer import Recognizer
+    from src.engine import sink
     from src.engine.checkpoint import load_from, starting_weights
     from src.engine.schedule import build_schedule
     from src.engine.train_step import count_parameters, train_step_for
@@ -210,10 +212,20 @@ def train(cfg, run, logger):
     t, data = cfg["train"], cfg["data"]
     # Nothing is written into train.output_dir here: the trainer claims it once the run is validated.
     charset = build_charset(cfg)
-    train_set = build_dataset(cfg, charset, data["train"], data["train_samples"], data["train_seed"])
+    # Training at the widths evaluation reads at: batches of one width each, several graphs (one per width).
+    train_widths = data.get("train_widths") or None
+    if train_widths and sink.resolve_sink_size(t.get("data_sink", "auto"), cfg["system"]["device_target"],
+                                               t["log_every"]):
+        raise ValueError("data.train_widths gives batches of several shapes, which a data sink cannot take: "
+                         "set train.data_sink false")
+    train_set = build_dataset(cfg, charset, data["train"], data["train_samples"], data["train_seed"], train_widths)
     logger.info(f"train data: {train_set.summary()}")
+    if train_widths:
+        logger.info(f"training reads each crop at the width its aspect picks from {sorted(train_widths)}, "
+                    f"batched by width")
     loader = BatchLoader(train_set, t["batch_size"], shuffle=True, seed=cfg["system"]["seed"],
-                         rank=run["rank"], world_size=run["group_size"], workers=data.get("workers", 1))
+                         rank=run["rank"], world_size=run["group_size"], workers=data.get("workers", 1),
+                         by_width=bool(train_widths))
     total_steps = t["max_steps"] or t["epochs"] * loader.steps_per_epoch()
     learning_rates = build_schedule(t["lr_schedule"], t["lr"], total_steps, t.get("warmup_steps", 0),
                                     t.get("min_lr", 0.0))

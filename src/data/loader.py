@@ -2,10 +2,15 @@
 
 The order of epoch ``e`` is a pure function of ``(seed, e)``, so a resumed run that skips the first
 ``k`` batches sees exactly the batches an uninterrupted run would have seen.
+
+Samples of several widths (a recogniser trained at the widths it reads at) are batched by width: the
+samples of ``pool_steps`` consecutive batches are sorted by width and cut into batches again (see
+:func:`group_by_width`), a pure function of ``(seed, epoch, pool)``, so resumption stays exact.
 """
 import collections
 import multiprocessing
 
+import cv2
 import numpy as np
 
 _WORKER_DATASET = None
@@ -41,8 +46,9 @@ def _load_one(dataset, k, epoch):
     return dataset.load(k, epoch) if getattr(dataset, "takes_epoch", False) else dataset.load(k)
 
 
-def load_batch(dataset, indices, epoch=0, refill=True):
+def load_batch(dataset, indices, epoch=0, refill=True, stack=True):
     """Load samples: (images or None, labels, unreadable-sample messages, dataset index of each row).
+    ``stack=False``: images as a list (samples of different widths).
 
     ``refill`` (training): an undecodable sample is replaced by another sample of the same batch and
     reported, so a corrupt file never stops a run or changes the batch shape; when a whole batch is
@@ -67,7 +73,32 @@ def load_batch(dataset, indices, epoch=0, refill=True):
             images.append(images[j % len(rows)])
             labels.append(labels[j % len(rows)])
             rows.append(rows[j % len(rows)])
+    if not stack:
+        return images, labels, corrupt, rows
     return (np.stack(images) if images else None), labels, corrupt, rows
+
+
+def fit_width(chw, width):
+    """A CHW image resized across to ``width`` (unchanged if it has that width)."""
+    if chw.shape[-1] == width:
+        return chw
+    channels, height = chw.shape[:2]
+    resized = cv2.resize(np.ascontiguousarray(chw.transpose(1, 2, 0)), (width, height), interpolation=cv2.INTER_LINEAR)
+    return resized.reshape(height, width, channels).transpose(2, 0, 1)
+
+
+def group_by_width(images, labels, rows, batch_size, rng):
+    """Batches of ``batch_size`` (a list of (images, labels, rows)) from CHW samples of several widths: the
+    samples sorted by width (stable), cut into consecutive batches, each batch at the width of its middle
+    sample (the few of another width resized to it), batches in the order ``rng`` permutes them to."""
+    order = sorted(range(len(images)), key=lambda i: images[i].shape[-1])
+    batches = []
+    for start in range(0, len(order), batch_size):
+        members = order[start: start + batch_size]
+        width = images[members[len(members) // 2]].shape[-1]
+        batches.append((np.stack([fit_width(images[i], width) for i in members]),
+                        [labels[i] for i in members], [rows[i] for i in members]))
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _load_replacement(dataset, indices, epoch, corrupt, images, labels, rows):
@@ -95,16 +126,19 @@ def _load_replacement(dataset, indices, epoch, corrupt, images, labels, rows):
                          f"(first: {corrupt[0] if corrupt else '?'}); check the dataset")
 
 
-def _worker_load(indices, epoch, refill):
-    return load_batch(_WORKER_DATASET, indices, epoch, refill)
+def _worker_load(indices, epoch, refill, stack=True):
+    return load_batch(_WORKER_DATASET, indices, epoch, refill, stack)
 
 
 class BatchLoader:
     """``refill=False`` is the evaluation mode: unreadable samples are dropped from their batch (which
-    is padded, and its count of real samples lowered) instead of replaced; see :func:`load_batch`."""
+    is padded, and its count of real samples lowered) instead of replaced; see :func:`load_batch`.
+
+    ``by_width`` (training on samples of several widths): the samples of every ``pool_steps`` batches are
+    regrouped into batches of one width each (:func:`group_by_width`)."""
 
     def __init__(self, dataset, batch_size, shuffle=True, seed=0, drop_last=True, rank=0,
-                 world_size=1, workers=1, prefetch=4, refill=True):
+                 world_size=1, workers=1, prefetch=4, refill=True, by_width=False, pool_steps=32):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -114,6 +148,9 @@ class BatchLoader:
         self.workers = workers
         self.prefetch = max(1, prefetch)
         self.refill = refill
+        self.by_width, self.pool_steps = bool(by_width), max(1, int(pool_steps))
+        if self.by_width and not refill:
+            raise ValueError("batching by width is for training (refill=True); evaluation splits a dataset by width")
         self._pool = None
         self.corrupt = []
         if self.steps_per_epoch() == 0:
@@ -167,6 +204,9 @@ class BatchLoader:
 
     def _loaded_batches(self, epoch, start_step):
         """load_batch results in order, from worker processes with bounded prefetch when there are any."""
+        if self.by_width:
+            yield from self._batches_by_width(epoch, start_step)
+            return
         pool = self._pool_get()
         pending = collections.deque()
         for indices in self._batches(epoch, start_step):
@@ -178,6 +218,38 @@ class BatchLoader:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+    def _batches_by_width(self, epoch, start_step):
+        """As :meth:`_loaded_batches`, the samples of each pool of ``pool_steps`` batches regrouped by width; the
+        next pool loads in the workers while this one is used."""
+        steps, size = self.steps_per_epoch(), self.pool_steps
+        mine = self.epoch_indices(epoch)
+        workers = self._pool_get()
+
+        def submit(p):
+            chunks = [mine[step * self.batch_size: (step + 1) * self.batch_size]
+                      for step in range(p * size, min(steps, (p + 1) * size))]
+            if workers is None:
+                return [load_batch(self.dataset, c, epoch, self.refill, stack=False) for c in chunks]
+            return [workers.apply_async(_worker_load, (c, epoch, self.refill, False)) for c in chunks]
+
+        pools = -(-steps // size)
+        first = start_step // size
+        pending = submit(first) if first < pools else None
+        for p in range(first, pools):
+            loaded = [r if isinstance(r, tuple) else r.get() for r in pending]
+            pending = submit(p + 1) if p + 1 < pools else None
+            images, labels, corrupt, rows = [], [], [], []
+            for batch_images, batch_labels, batch_corrupt, batch_rows in loaded:
+                images += batch_images
+                labels += batch_labels
+                corrupt += batch_corrupt
+                rows += batch_rows
+            batches = group_by_width(images, labels, rows, self.batch_size,
+                                     np.random.default_rng([self.seed, epoch, p, 1]))
+            skip = start_step - p * size if p == first else 0
+            for j, (batch_images, batch_labels, batch_rows) in enumerate(batches[skip:]):
+                yield batch_images, batch_labels, corrupt if j == 0 else [], batch_rows
 
     def close(self):
         if self._pool is not None:

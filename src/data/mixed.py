@@ -47,6 +47,7 @@ class MixedWordDataset:
         # The loader and evaluation read these like a WordDataset's.
         first = self.parts[0]
         self.charset, self.height, self.width, self.channels = first.charset, first.height, first.width, first.channels
+        self.widths = first.widths
 
     def __len__(self):
         return int(self.offsets[-1])

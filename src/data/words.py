@@ -197,12 +197,17 @@ def prepare_word(rgb, height=32, width=100, channels=3):
 
 
 class WordDataset:
-    """Valid samples of a source, preprocessed to ``channels x height x width`` float32 in [-1, 1]."""
+    """Valid samples of a source, preprocessed to ``channels x height x width`` float32 in [-1, 1].
 
-    def __init__(self, source, charset, height=32, width=100, channels=3):
+    ``widths`` (training at the widths the recogniser reads at): each crop is resized to the width its
+    aspect picks from them (:func:`pick_width`) instead of ``width``, so samples differ in width; a
+    :class:`src.data.loader.BatchLoader` given the same widths batches them by width."""
+
+    def __init__(self, source, charset, height=32, width=100, channels=3, widths=None):
         self.source = source
         self.charset = charset
         self.height, self.width, self.channels = height, width, channels
+        self.widths = sorted(int(w) for w in widths) if widths else None
         self.dropped = collections.Counter()
         self.unknown_chars = collections.Counter()
         if source.trusted_labels:
@@ -253,7 +258,10 @@ class WordDataset:
         return self.source.lexicon(int(self.indices[k]))
 
     def preprocess(self, rgb):
-        return prepare_word(rgb, self.height, self.width, self.channels)
+        width = self.width
+        if self.widths:
+            width = pick_width(rgb.shape[1] / max(rgb.shape[0], 1), self.widths, self.height)
+        return prepare_word(rgb, self.height, width, self.channels)
 
     def load(self, k):
         """(chw image, label); raises CorruptImage for undecodable data."""
