@@ -49,6 +49,40 @@ def test_resume_continues_with_the_same_losses(tmp_path):
     assert len({full[s] for s in full}) > 3  # the loss moves, so equality is not trivial
 
 
+def test_training_at_several_widths_batches_by_width_and_resumes_exactly(tmp_path, monkeypatch):
+    widths = []
+    to_inputs = task.crnn_inputs
+
+    def spy(charset):
+        convert = to_inputs(charset)
+
+        def record(batch):
+            widths.append(batch[0].shape[-1])
+            return convert(batch)
+        return record
+
+    monkeypatch.setattr(task, "crnn_inputs", spy)
+    common = ["--log_every", "1", "--save_every", "3", "--keep_last", "5", "--max_steps", "6", "--train.batch_size", "4",
+              "--optimizer", "sgd", "--lr", "0.05", "--val", "", "--data.train_widths", "[100, 148, 200]"]
+    run_training(tiny_config(tmp_path / "a", *common), "a")
+    assert len(widths) == 6 and len(set(widths)) > 1 and set(widths) <= {100, 148, 200}, widths
+    full = logged_losses(tmp_path / "a")
+    checkpoint = CheckpointManager(str(tmp_path / "a" / "checkpoints"), "crnn").path_for(3)
+    run_training(tiny_config(tmp_path / "b", *common, "--resume", checkpoint), "b")
+    assert widths[6:] == widths[3:6]  # the resumed run sees the same batches
+    resumed = logged_losses(tmp_path / "b")
+    for step in (4, 5, 6):
+        assert resumed[step] == pytest.approx(full[step], abs=2e-4), (step, resumed, full)
+
+
+def test_training_at_several_widths_refuses_a_data_sink(tmp_path):
+    cfg = tiny_config(tmp_path, "--max_steps", "2", "--data.train_widths", "[100, 148]")
+    cfg["system"]["device_target"] = "Ascend"  # where a data sink is on by default; refused before any step
+    with pytest.raises(ValueError, match="data.train_widths .* data sink"):
+        run_training(cfg, "sink")
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def test_resume_may_lengthen_the_schedule(tmp_path):
     common = ["--log_every", "1", "--save_every", "3", "--optimizer", "sgd", "--lr", "0.05", "--val", ""]
     run_training(tiny_config(tmp_path / "a", *common, "--max_steps", "3"), "a")

@@ -8,7 +8,7 @@ from conftest import ROOT
 from src.config import load_config
 from src.data.charset import Charset
 from src.data.lmdb_store import LmdbReader, LmdbWriter
-from src.data.loader import BatchLoader
+from src.data.loader import BatchLoader, group_by_width
 from src.data.synth_words import SyntheticWords
 from src.data.words import FolderWords, LmdbWords, WordDataset, open_word_source
 
@@ -109,6 +109,61 @@ def test_loader_with_worker_processes_matches_in_process():
     loader.close()
     assert [b[1] for b in inline] == [b[1] for b in pooled]
     assert all(np.array_equal(x[0], y[0]) for x, y in zip(inline, pooled))
+
+
+class WordsOfSeveralWidths:
+    """Sample k: a 1 x 2 x width image filled with k, its width cycling through 100, 148, 200, 124."""
+
+    widths = (100, 148, 200, 124)
+
+    def __len__(self):
+        return 36
+
+    def load(self, k):
+        return np.full((1, 2, self.widths[k % 4]), k, np.float32), str(k)
+
+
+def test_group_by_width_makes_batches_of_one_width():
+    images = [np.full((1, 2, w), k, np.float32) for k, w in enumerate([100, 148, 100, 200, 148, 100, 148])]
+    batches = group_by_width(images, [str(k) for k in range(7)], list(range(7)), 3, np.random.default_rng(0))
+    by_rows = {tuple(rows): (batch.shape, labels) for batch, labels, rows in batches}
+    # Sorted by width (stable): 100 (0, 2, 5), 148 (1, 4, 6), 200 (3): each batch at its middle sample's width.
+    assert by_rows == {(0, 2, 5): ((3, 1, 2, 100), ["0", "2", "5"]), (1, 4, 6): ((3, 1, 2, 148), ["1", "4", "6"]),
+                       (3,): ((1, 1, 2, 200), ["3"])}
+    mixed, = group_by_width(images[:2] + images[3:4], ["0", "1", "3"], [0, 1, 3], 3, np.random.default_rng(0))
+    assert mixed[0].shape == (3, 1, 2, 148)  # 100, 148, 200: the 100 and 200 px samples resized to 148
+    assert np.allclose(mixed[0][0], 0) and np.allclose(mixed[0][2], 3)
+
+
+def test_loader_by_width_batches_one_width_and_resumes_exactly():
+    loader = BatchLoader(WordsOfSeveralWidths(), 3, seed=4, workers=0, by_width=True, pool_steps=4)
+    full = list(loader.epoch(1))
+    assert len(full) == 12 and {len(labels) for _, labels, _ in full} == {3}
+    assert sorted(int(l) for _, labels, _ in full for l in labels) == list(range(36))  # each sample once
+    own = [WordsOfSeveralWidths.widths[int(l) % 4] == images.shape[-1] for images, labels, _ in full for l in labels]
+    # Each batch is at one of its samples' widths; only batches that straddle two widths in a pool of 12 samples
+    # (4 widths) resize some samples.
+    assert all(images.shape[-1] in {WordsOfSeveralWidths.widths[int(l) % 4] for l in labels}
+               for images, labels, _ in full)
+    assert sum(own) >= 24, sum(own)
+    for start in (3, 4, 6):  # inside a pool, at a pool's start, in a later pool
+        resumed = list(loader.epoch(1, start_step=start))
+        assert [b[1] for b in resumed] == [b[1] for b in full[start:]]
+        assert all(np.array_equal(x[0], y[0]) for x, y in zip(resumed, full[start:]))
+    assert [b[1] for b in full] != [b[1] for b in loader.epoch(2)]
+    with pytest.raises(ValueError, match="for training"):
+        BatchLoader(WordsOfSeveralWidths(), 3, workers=0, by_width=True, refill=False)
+
+
+def test_word_dataset_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
+    # Aspects 4/3, 4 and 5: 43, 128 and 160 px wide at a height of 32.
+    for name, width in (("short", 40), ("middle", 120), ("long", 150)):
+        cv2.imwrite(str(tmp_path / f"{name}.png"), np.full((30, width, 3), 90, np.uint8))
+    (tmp_path / "labels.tsv").write_text("short.png\tab\nmiddle.png\tabcd\nlong.png\tabcdef\n")
+    fixed = WordDataset(open_word_source(str(tmp_path)), Charset(), 32, 100, 3)
+    several = WordDataset(open_word_source(str(tmp_path)), Charset(), 32, 100, 3, widths=[148, 100, 200])
+    assert [fixed.load(k)[0].shape[-1] for k in range(3)] == [100, 100, 100]
+    assert [several.load(k)[0].shape[-1] for k in range(3)] == [100, 148, 200]
 
 
 def test_last_batch_is_padded_to_the_static_size():

@@ -9,7 +9,7 @@ from src.deeptext.boxes import BoxCoder, pairwise_iou, pairwise_iou_np
 from src.deeptext.model import feature_size
 from src.deeptext.roi_head import MultiLevelROIAlign
 from src.deeptext.rpn import ProposalGenerator
-from src.deeptext.sampling import anchor_targets, proposal_targets, sample_mask
+from src.deeptext.sampling import anchor_targets, in_ignored_region, proposal_targets, sample_mask
 
 T = ms.Tensor
 
@@ -86,6 +86,29 @@ def test_anchor_targets_of_an_image_without_words_are_all_negative():
     # A photo without text still teaches the RPN what background looks like.
     assert labels.tolist() == [0, 0, 0, 0] and not positive.any()
     assert sampled.tolist() == [True, True, True, False]
+
+
+def test_anchors_and_proposals_inside_do_not_care_regions_are_never_background():
+    boxes = np.array([[0, 0, 10, 10],     # a word
+                      [50, 50, 60, 60],   # wholly inside the do-not-care region
+                      [62, 50, 82, 60],   # 8 of its 20 px across inside (IoF 0.4): still background
+                      [100, 0, 110, 10]], np.float32)
+    regions = np.array([[0, 0, 10, 10], [40, 40, 70, 70], [0, 0, 200, 200]], np.float32)
+    region_valid = np.array([False, True, False])  # row 0 is the word, row 2 padding
+    ignored = in_ignored_region(T(boxes), T(regions), T(region_valid)).asnumpy()
+    assert ignored.tolist() == [False, True, False, False]
+    gt, gt_valid = regions, np.array([True, False, False])
+    inside = np.ones(4, bool)
+    plain = anchor_targets(T(boxes), T(inside), T(gt), T(gt_valid), 0.7, 0.3, 0.3, 10, 10,
+                           T(np.full((2, 4), 0.5, np.float32)))
+    careful = anchor_targets(T(boxes), T(inside), T(gt), T(gt_valid), 0.7, 0.3, 0.3, 10, 10,
+                             T(np.full((2, 4), 0.5, np.float32)), T(ignored))
+    assert plain[1].asnumpy().tolist() == [True, True, True, True]
+    assert careful[1].asnumpy().tolist() == [True, False, True, True]  # the positive and the other negatives stay
+    assert careful[0].asnumpy().tolist() == [1, 0, 0, 0]
+    index, labels, _, weights = (o.asnumpy() for o in proposal_targets(
+        T(boxes), T(inside), T(gt), T(gt_valid), 0.5, 0.2, 4, 4, 4, T(np.full((3, 4), 0.5, np.float32)), T(ignored)))
+    assert {int(i): int(l) for i, l, w in zip(index, labels, weights) if w > 0} == {0: 1, 2: 0, 3: 0}
 
 
 def test_proposal_targets_label_text_ambiguous_and_background():

@@ -51,6 +51,20 @@ def scene_batch(scenes, indices, model_cfg):
             ms.Tensor(np.stack([i[1][1] for i in items])))
 
 
+def test_a_do_not_care_region_over_a_wordless_image_leaves_no_background_to_learn():
+    cfg = load_config(TINY)
+    model = task.build_model(cfg)
+    height, width = cfg["model"]["image_height"], cfg["model"]["image_width"]
+    images = ms.Tensor(np.random.default_rng(0).normal(size=(1, 3, height, width)).astype(np.float32))
+    boxes = ms.Tensor(np.array([[[0, 0, width, height], [0, 0, 0, 0]]], np.float32))
+    valid = ms.Tensor(np.array([[False, False]]))
+    loss = DeepTextWithLoss(model)
+    plain = [float(x.asnumpy()) for x in loss(images, boxes, valid)]
+    careful = [float(x.asnumpy()) for x in loss(images, boxes, valid, ms.Tensor(np.array([[True, False]])))]
+    assert plain[3] > 0.1 and plain[5] > 0.1  # without the region: every anchor and proposal is background
+    assert careful == [0.0] * 7  # inside it nothing is sampled
+
+
 def test_losses_and_detection_shapes():
     cfg = load_config(TINY)
     model = task.build_model(cfg)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, requires_shared
+from conftest import FIXTURES, ROOT, requires_shared
 from src.data.detection import AnnotationError, clean_boxes, read_detection_dataset
 from src.data.detection_pipeline import DetectionDataset, crop_whole_words, flip, load_rgb, pad_boxes, resize
 from src.data.detection_sources import MixedSamples, build_detection_samples, source_entries
@@ -87,9 +87,14 @@ def test_resize_flip_and_padding():
     np.testing.assert_allclose(stretched, [[3.2, 6.4, 16, 19.2]], rtol=1e-5)
     flipped_image, flipped = flip(image, boxes)
     np.testing.assert_allclose(flipped, [[150, 10, 190, 30]])
-    padded, valid = pad_boxes(np.array([[0, 0, 10, 10], [0, 0, 1, 1], [5, 5, 20, 20]], np.float32),
-                              np.array([False, False, True]), 4)
-    assert valid.tolist() == [True, False, False, False] and padded.shape == (4, 4)
+    padded, valid, ignored = pad_boxes(np.array([[0, 0, 10, 10], [0, 0, 1, 1], [5, 5, 20, 20]], np.float32),
+                                       np.array([False, False, True]), 4)
+    # The cared-for word first (the 1 px one is too small to learn from), then the do-not-care region.
+    assert valid.tolist() == [True, False, False, False] and ignored.tolist() == [False, True, False, False]
+    np.testing.assert_allclose(padded[:2], [[0, 0, 10, 10], [5, 5, 20, 20]])
+    _, valid, ignored = pad_boxes(np.array([[0, 0, 10, 10], [5, 5, 20, 20], [1, 1, 9, 9]], np.float32),
+                                  np.array([True, False, True]), 2)
+    assert valid.tolist() == [True, False] and ignored.tolist() == [False, True]  # words first when rows run out
 
 
 def test_synthetic_scenes_reproducible_with_tight_boxes():
@@ -279,9 +284,42 @@ def test_a_non_finite_box_never_becomes_a_full_image_training_box():
 
     sample = DetectionSample("mem", np.array([[-np.inf, 0, np.inf, 8], [2, 2, 12, 9]], np.float32), np.zeros(2, bool),
                              image=np.zeros((32, 48, 3), np.uint8))
-    _, (boxes, valid) = DetectionDataset([sample], 32, 48, max_boxes=4).load(0)
+    _, (boxes, valid, _) = DetectionDataset([sample], 32, 48, max_boxes=4).load(0)
     assert valid.sum() == 1
     np.testing.assert_allclose(boxes[0], [2, 2, 12, 9])
+
+
+def test_ignore_regions_join_the_annotations_as_do_not_care(tmp_path):
+    import subprocess
+    import sys
+
+    spec = xml_dataset(tmp_path, [(10, 10, 40, 20, "word")])  # the box [10, 10, 50, 30]
+    report = {"predictions": {"x": [{"image": str(tmp_path / "scene" / "a.jpg"),
+                                     "boxes": [[11, 10, 50, 31], [100, 50, 160, 70], [100, 10, 150, 30]],
+                                     "scores": [0.99, 0.95, 0.5]}]}}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    script = os.path.join(ROOT, "scripts", "pseudo_ignore_regions.py")
+    command = [sys.executable, script, "--report", str(tmp_path / "report.json"), "--output",
+               str(tmp_path / "regions.json"), "--dataset", f"ic03:{spec['images']}:{spec['annotations']}"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "1 do-not-care regions in 1 of 1 images" in done.stdout
+    # The box on the word (0.95 of it inside) and the low-scoring box are left out.
+    assert json.loads((tmp_path / "regions.json").read_text()) == {"scene/a.jpg": [[100.0, 50.0, 160.0, 70.0]]}
+    again = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode != 0 and "exists" in again.stderr  # never overwritten
+    counts = {}
+    (sample,), _ = read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "regions.json")}, counts)
+    assert sample.ignore.tolist() == [False, True] and counts["do-not-care regions added"] == 1
+    np.testing.assert_allclose(sample.boxes[1], [100, 50, 160, 70])
+    _, (_, valid, ignored) = DetectionDataset([sample], 100, 200, max_boxes=4).load(0)
+    assert valid.tolist() == [True, False, False, False] and ignored.tolist() == [False, True, False, False]
+    (tmp_path / "bad.json").write_text(json.dumps({"scene/b.jpg": [[0, 0, 5, 5]]}))
+    with pytest.raises(AnnotationError, match="bad.json: image 'scene/b.jpg' is not among"):
+        read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "bad.json")})
+    (tmp_path / "bad.json").write_text(json.dumps({"scene/a.jpg": [[5, 5, 1, 1]]}))
+    with pytest.raises(AnnotationError, match="x1 < x2"):
+        read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "bad.json")})
 
 
 def test_spec_mistakes_are_one_line_errors(tmp_path):

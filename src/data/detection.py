@@ -220,7 +220,9 @@ def clean_sample(sample, size, counts=None):
 def describe_box_counts(counts):
     """``889 boxes (12 clipped to the image, 1 dropped: NaN/inf)`` from :func:`clean_sample`'s counts."""
     problems = ", ".join(f"{counts[p]} {p}" for p in BOX_PROBLEMS if counts.get(p))
-    return f"{counts.get('boxes', 0)} boxes" + (f" ({problems})" if problems else " (all inside their images)")
+    text = f"{counts.get('boxes', 0)} boxes" + (f" ({problems})" if problems else " (all inside their images)")
+    added = counts.get("do-not-care regions added")
+    return text + (f", {added} do-not-care regions added" if added else "")
 
 
 # --- ICDAR 2003 and SVT XML ---------------------------------------------------------------------------
@@ -276,15 +278,53 @@ def read_tagged_rectangles(image_root, xml_path, fmt, holdout=None, counts=None)
 
 # --- one entry point ----------------------------------------------------------------------------------
 
-SPEC_KEYS = ("format", "images", "annotations", "split", "holdout", "ratio", "path")
+SPEC_KEYS = ("format", "images", "annotations", "split", "holdout", "ratio", "path", "ignore_regions")
 XML_FORMATS = ("ic03", "svt")
+
+
+def add_ignore_regions(samples, images, path):
+    """Add the do-not-care regions of the JSON file ``path`` (``{"image path relative to images": [[x1, y1, x2,
+    y2], ...]}``, e.g. text a partial annotation left out; written by scripts/pseudo_ignore_regions.py) to
+    ``samples``, flagged ``ignore``. Returns how many were added; a name no sample has or a malformed box is an error."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            regions = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise AnnotationError(f"{path}: cannot read do-not-care regions ({exc})") from None
+    if not isinstance(regions, dict):
+        raise AnnotationError(f"{path}: expected an object of image name -> list of [x1, y1, x2, y2]")
+    by_name = {os.path.relpath(s.image_path, images).replace(os.sep, "/"): s for s in samples}
+    added = 0
+    for name, boxes in regions.items():
+        if name not in by_name:
+            raise AnnotationError(f"{path}: image {name!r} is not among the dataset's {len(by_name)} images")
+        array = np.asarray(boxes, np.float32).reshape(-1, 4) if boxes else np.zeros((0, 4), np.float32)
+        if array.size and (array.ndim != 2 or not np.isfinite(array).all()
+                           or (array[:, 2] <= array[:, 0]).any() or (array[:, 3] <= array[:, 1]).any()):
+            raise AnnotationError(f"{path}: image {name!r}: boxes must be finite [x1, y1, x2, y2] with x1 < x2, y1 < y2")
+        sample = by_name[name]
+        sample.boxes = np.concatenate([sample.boxes.reshape(-1, 4), array]).astype(np.float32)
+        sample.ignore = np.concatenate([sample.ignore.astype(bool), np.ones(len(array), bool)])
+        sample.texts = list(sample.texts) + ["###"] * len(array) if sample.texts else sample.texts
+        added += len(array)
+    return added
 
 
 def read_detection_dataset(spec, counts=None):
     """``spec``: dict with ``format`` (ic13, ic11, scut, ic15, cocotext, ic03, svt), ``images``,
     ``annotations`` and, for COCO-Text, ``split``; for ic03/svt optionally ``holdout`` (exclude | only);
-    or ``{format: mindrecord, path: FILE}``. Returns (samples, names of images that were missing);
+    or ``{format: mindrecord, path: FILE}``; optionally ``ignore_regions`` (a JSON file of extra do-not-care
+    regions, :func:`add_ignore_regions`). Returns (samples, names of images that were missing);
     ``counts`` (a dict) receives the ground-truth cleaning counts (see :func:`clean_sample`)."""
+    samples, missing = _read_detection_dataset(spec, counts)
+    if isinstance(spec, dict) and spec.get("ignore_regions"):
+        added = add_ignore_regions(samples, spec["images"], spec["ignore_regions"])
+        if counts is not None:
+            counts["do-not-care regions added"] = counts.get("do-not-care regions added", 0) + added
+    return samples, missing
+
+
+def _read_detection_dataset(spec, counts=None):
     if isinstance(spec, dict):
         unknown = sorted(set(spec) - set(SPEC_KEYS))
         if unknown:

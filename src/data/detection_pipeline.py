@@ -89,20 +89,25 @@ def normalize(image):
 
 
 def pad_boxes(boxes, ignore, max_boxes, min_size=2.0):
-    """(max_boxes, 4) boxes and a validity mask of the cared-for boxes large enough to learn from."""
-    keep = (~ignore) & (boxes[:, 2] - boxes[:, 0] >= min_size) & (boxes[:, 3] - boxes[:, 1] >= min_size)
-    kept = boxes[keep][:max_boxes]
+    """(max_boxes, 4) boxes, a validity mask of the cared-for boxes large enough to learn from (first), and a
+    mask of the do-not-care regions that follow them in the free rows (so their text is not taught as background)."""
+    large = (boxes[:, 2] - boxes[:, 0] >= min_size) & (boxes[:, 3] - boxes[:, 1] >= min_size)
+    cared = boxes[~ignore & large][:max_boxes]
+    regions = boxes[ignore & large][: max_boxes - len(cared)]
     out = np.zeros((max_boxes, 4), np.float32)
-    valid = np.zeros((max_boxes,), bool)
-    out[: len(kept)] = kept
-    valid[: len(kept)] = True
-    return out, valid
+    valid, ignored = np.zeros((max_boxes,), bool), np.zeros((max_boxes,), bool)
+    out[: len(cared)] = cared
+    out[len(cared): len(cared) + len(regions)] = regions
+    valid[: len(cared)] = True
+    ignored[len(cared): len(cared) + len(regions)] = True
+    return out, valid, ignored
 
 
 class DetectionDataset:
     """Samples (from readers or the synthetic generator) prepared for DeepText.
 
-    ``load(k, epoch)`` returns (CHW image, (gt boxes (max_boxes, 4), valid (max_boxes,))). Training
+    ``load(k, epoch)`` returns (CHW image, (gt boxes (max_boxes, 4), valid (max_boxes,), ignored (max_boxes,))):
+    see :func:`pad_boxes`. Training
     augmentation is drawn from ``(seed, epoch, k)`` so resumed runs see the same batches."""
 
     takes_epoch = True

@@ -21,6 +21,15 @@ def pairwise_iou(boxes_a, boxes_b):
     return inter / ops.maximum(area_a + area_b - inter, 1e-6)
 
 
+def pairwise_iof(boxes_a, boxes_b):
+    """Intersection over the area of each box of ``boxes_a``, matrix (A, B): how much of it lies in each of B."""
+    a = boxes_a.expand_dims(1)
+    b = boxes_b.expand_dims(0)
+    width = ops.relu(ops.minimum(a[..., 2], b[..., 2]) - ops.maximum(a[..., 0], b[..., 0]))
+    height = ops.relu(ops.minimum(a[..., 3], b[..., 3]) - ops.maximum(a[..., 1], b[..., 1]))
+    return width * height / ops.maximum((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]), 1e-6)
+
+
 class BoxCoder(nn.Cell):
     """Faster R-CNN box deltas (dx, dy, dw, dh), normalised by ``means`` and ``stds``."""
 

@@ -15,7 +15,7 @@ from src.deeptext.backbone import VGG16Backbone
 from src.deeptext.boxes import BoxCoder
 from src.deeptext.roi_head import MultiLevelROIAlign, RCNNHead
 from src.deeptext.rpn import InceptionRPNHead, ProposalGenerator, sigmoid_bce, smooth_l1
-from src.deeptext.sampling import anchor_targets, proposal_targets
+from src.deeptext.sampling import anchor_targets, in_ignored_region, proposal_targets
 
 BACKGROUND, TEXT, AMBIGUOUS = 0, 1, 2
 
@@ -72,13 +72,15 @@ class DeepText(nn.Cell):
 
 
 class DeepTextWithLoss(nn.Cell):
-    """(images, gt_boxes (N, G, 4), gt_valid (N, G)) -> (total, rpn, rcnn, rpn_cls, rpn_reg, rcnn_cls, rcnn_reg)."""
+    """(images, gt_boxes (N, G, 4), gt_valid (N, G)[, gt_ignore (N, G)]) -> (total, rpn, rcnn, rpn_cls, rpn_reg,
+    rcnn_cls, rcnn_reg). ``gt_ignore`` marks rows of ``gt_boxes`` that are do-not-care regions: anchors and
+    proposals inside them are not sampled as background."""
 
     def __init__(self, model):
         super().__init__(auto_prefix=False)
         self.model = model
 
-    def construct(self, images, gt_boxes, gt_valid):
+    def construct(self, images, gt_boxes, gt_valid, gt_ignore=None):
         m = self.model
         conv4, conv5 = m.backbone(images)
         logits, deltas = m.rpn_head(conv5)
@@ -89,9 +91,10 @@ class DeepTextWithLoss(nn.Cell):
         rois, labels, targets, weights = [], [], [], []
         for i in range(n):
             uniform = m.uniform((2, m.num_anchors))
+            anchor_ignored = None if gt_ignore is None else in_ignored_region(m.anchors, gt_boxes[i], gt_ignore[i])
             label, sampled, best_gt, positive = anchor_targets(
                 m.anchors, m.anchor_inside, gt_boxes[i], gt_valid[i], pos_iou, neg_iou, min_pos_iou,
-                num_pos, num_neg, uniform)
+                num_pos, num_neg, uniform, anchor_ignored)
             target = m.rpn_coder.encode(m.anchors, ops.gather(gt_boxes[i], best_gt, 0))
             rpn_cls += sigmoid_bce(logits[i], label, sampled.astype(ms.float32))
             rpn_reg += smooth_l1(deltas[i], ops.stop_gradient(target), positive.astype(ms.float32))
@@ -100,9 +103,10 @@ class DeepTextWithLoss(nn.Cell):
             candidates = ops.concat((proposals, gt_boxes[i]), axis=0)   # ground truth joins the proposals
             candidate_valid = ops.concat((valid, gt_valid[i]), axis=0)
             uniform2 = m.uniform((3, candidates.shape[0]))
+            candidate_ignored = None if gt_ignore is None else in_ignored_region(candidates, gt_boxes[i], gt_ignore[i])
             index, roi_label, matched, weight = proposal_targets(
                 candidates, candidate_valid, gt_boxes[i], gt_valid[i], r_pos, r_neg, r_num_pos, r_num_amb, r_num,
-                uniform2)
+                uniform2, candidate_ignored)
             boxes = ops.gather(candidates, index, 0)
             rois.append(ops.concat((ops.full((r_num, 1), i, dtype=ms.float32), boxes), axis=1))
             labels.append(roi_label)

@@ -6,7 +6,11 @@ key in (1, 2) and every non-member 0, and keep the members whose key is at least
 import mindspore as ms
 import mindspore.ops as ops
 
-from src.deeptext.boxes import pairwise_iou
+from src.deeptext.boxes import pairwise_iof, pairwise_iou
+
+# A box lying more than this fraction inside a do-not-care region is never sampled as background (MMDetection's
+# ignore_iof_thr): unreadable or unannotated text there must not be taught as background.
+IGNORE_IOF = 0.5
 
 
 def match_to_gt(boxes, gt_boxes, gt_valid):
@@ -14,6 +18,13 @@ def match_to_gt(boxes, gt_boxes, gt_valid):
     iou = pairwise_iou(boxes, gt_boxes)
     iou = ops.where(gt_valid.expand_dims(0), iou, ops.full_like(iou, -1.0))
     return iou, iou.max(axis=1), iou.argmax(axis=1)
+
+
+def in_ignored_region(boxes, region_boxes, region_valid, threshold=IGNORE_IOF):
+    """Whether each box lies more than ``threshold`` of its area inside one of the valid do-not-care regions."""
+    iof = pairwise_iof(boxes, region_boxes)
+    iof = ops.where(region_valid.expand_dims(0), iof, ops.zeros_like(iof))
+    return iof.max(axis=1) > threshold
 
 
 def sample_mask(mask, count, uniform):
@@ -25,12 +36,12 @@ def sample_mask(mask, count, uniform):
 
 
 def anchor_targets(anchors, anchor_valid, gt_boxes, gt_valid, pos_iou, neg_iou, min_pos_iou,
-                   num_pos, num_neg, uniform):
+                   num_pos, num_neg, uniform, ignored=None):
     """Stage 1 (RPN): returns (labels 0/1, sampled mask, matched gt index, positive mask) per anchor.
 
     Positive: IoU >= pos_iou, or the best anchor of some gt with IoU >= min_pos_iou.
-    Negative: IoU < neg_iou (every usable anchor of an image without words). Anchors crossing the
-    image border are ignored."""
+    Negative: IoU < neg_iou (every usable anchor of an image without words), unless ``ignored`` (per anchor:
+    inside a do-not-care region, :func:`in_ignored_region`). Anchors crossing the image border are ignored."""
     iou, best_iou, best_gt = match_to_gt(anchors, gt_boxes, gt_valid)
     iou = ops.where(anchor_valid.expand_dims(1), iou, ops.full_like(iou, -1.0))
     gt_best = iou.max(axis=0, keepdims=True)  # per gt: its best usable anchor's IoU
@@ -39,6 +50,8 @@ def anchor_targets(anchors, anchor_valid, gt_boxes, gt_valid, pos_iou, neg_iou, 
     positive = ops.logical_and(ops.logical_or(best_iou >= pos_iou, is_gt_best), anchor_valid)
     negative = ops.logical_and(best_iou < neg_iou, anchor_valid)
     negative = ops.logical_and(negative, ops.logical_not(positive))
+    if ignored is not None:
+        negative = ops.logical_and(negative, ops.logical_not(ignored))
     pos_sampled = sample_mask(positive, num_pos, uniform[0])
     neg_sampled = sample_mask(negative, num_neg, uniform[1])
     sampled = ops.logical_or(pos_sampled, neg_sampled)
@@ -46,14 +59,17 @@ def anchor_targets(anchors, anchor_valid, gt_boxes, gt_valid, pos_iou, neg_iou, 
 
 
 def proposal_targets(proposals, proposal_valid, gt_boxes, gt_valid, pos_iou, neg_iou, num_pos, num_ambiguous,
-                     num_total, uniform):
+                     num_total, uniform, ignored=None):
     """Stage 2: label proposals text (1, IoU >= pos_iou), ambiguous (2, neg_iou <= IoU < pos_iou) or
-    background (0, IoU < neg_iou); sample up to ``num_pos`` text and ``num_ambiguous`` ambiguous ones
-    and fill up to ``num_total`` with background. Returns (indices, labels, matched gt, weights)."""
+    background (0, IoU < neg_iou, and not ``ignored``: inside a do-not-care region); sample up to ``num_pos``
+    text and ``num_ambiguous`` ambiguous ones and fill up to ``num_total`` with background. Returns (indices,
+    labels, matched gt, weights)."""
     _, best_iou, best_gt = match_to_gt(proposals, gt_boxes, gt_valid)
     text = ops.logical_and(best_iou >= pos_iou, proposal_valid)
     ambiguous = ops.logical_and(ops.logical_and(best_iou >= neg_iou, best_iou < pos_iou), proposal_valid)
     background = ops.logical_and(best_iou < neg_iou, proposal_valid)
+    if ignored is not None:
+        background = ops.logical_and(background, ops.logical_not(ignored))
     text_s = sample_mask(text, num_pos, uniform[0])
     ambiguous_s = sample_mask(ambiguous, num_ambiguous, uniform[1])
     # Priority keys: sampled text > sampled ambiguous > background (random order); 0 = unusable.

@@ -59,8 +59,10 @@ def deeptext_inputs():
         images, labels, count = batch
         boxes = np.stack([label[0] for label in labels])
         valid = np.stack([label[1] for label in labels])
-        return (ms.Tensor(images), ms.Tensor(boxes), ms.Tensor(valid)), count
+        ignored = np.stack([label[2] for label in labels])  # do-not-care regions
+        return (ms.Tensor(images), ms.Tensor(boxes), ms.Tensor(valid), ms.Tensor(ignored)), count
 
+    to_inputs.num_inputs = 4  # a data sink names this many columns
     return to_inputs
 
 

@@ -44,9 +44,10 @@ class LoaderBatches:
     """``count`` batches from (epoch, start_step) on, epoch after epoch, as tuples of NumPy arrays:
     the source a sink dataset reads, sized so MindSpore need not iterate it to learn its length."""
 
-    def __init__(self, loader, to_arrays, epoch, start_step, count):
+    def __init__(self, loader, to_arrays, epoch, start_step, count, num_inputs=3):
         self.loader, self.to_arrays = loader, to_arrays
         self.epoch, self.start_step, self.count = epoch, start_step, count
+        self.num_inputs = num_inputs  # arrays per batch
 
     def __len__(self):
         return self.count
@@ -69,10 +70,11 @@ def sink_dataset(batches, num_inputs):
     return ds.GeneratorDataset(batches, [f"input{i}" for i in range(num_inputs)], shuffle=False)
 
 
-def mindspore_sink(step_cell, batches, sink_size, num_inputs=3):
+def mindspore_sink(step_cell, batches, sink_size, num_inputs=None):
     """A function that runs ``sink_size`` training steps per call on batches the device pulls itself;
-    it returns the last step's outputs."""
+    it returns the last step's outputs. ``num_inputs``: arrays per batch (default: ``batches.num_inputs``)."""
     import mindspore as ms
 
+    num_inputs = num_inputs or getattr(batches, "num_inputs", 3)
     return ms.data_sink(step_cell, sink_dataset(batches, num_inputs), sink_size=sink_size,
                         jit_config=ms.JitConfig())

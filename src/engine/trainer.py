@@ -405,7 +405,8 @@ class Trainer:
         def to_arrays(batch):
             return tuple(t.asnumpy() for t in self.to_inputs(batch)[0])
 
-        batches = LoaderBatches(self.loader, to_arrays, self.epoch, self.step_in_epoch, remaining)
+        batches = LoaderBatches(self.loader, to_arrays, self.epoch, self.step_in_epoch, remaining,
+                                getattr(self.to_inputs, "num_inputs", 3))
         run_steps = self.make_sink(self.step_cell, batches, size)
         window_start, window_steps = time.time(), 0
         for _ in range(remaining // size):
