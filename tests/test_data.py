@@ -151,6 +151,13 @@ def test_loader_by_width_batches_one_width_and_resumes_exactly():
         assert [b[1] for b in resumed] == [b[1] for b in full[start:]]
         assert all(np.array_equal(x[0], y[0]) for x, y in zip(resumed, full[start:]))
     assert [b[1] for b in full] != [b[1] for b in loader.epoch(2)]
+    pooled = BatchLoader(WordsOfSeveralWidths(), 3, seed=4, workers=1, by_width=True, pool_steps=4)
+    try:  # worker processes load the next pool ahead: the same batches
+        from_workers = list(pooled.epoch(1, start_step=3))
+    finally:
+        pooled.close()
+    assert [b[1] for b in from_workers] == [b[1] for b in full[3:]]
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(from_workers, full[3:]))
     with pytest.raises(ValueError, match="for training"):
         BatchLoader(WordsOfSeveralWidths(), 3, workers=0, by_width=True, refill=False)
 

@@ -317,9 +317,10 @@ def test_ignore_regions_join_the_annotations_as_do_not_care(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"scene/b.jpg": [[0, 0, 5, 5]]}))
     with pytest.raises(AnnotationError, match="bad.json: image 'scene/b.jpg' is not among"):
         read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "bad.json")})
-    (tmp_path / "bad.json").write_text(json.dumps({"scene/a.jpg": [[5, 5, 1, 1]]}))
-    with pytest.raises(AnnotationError, match="x1 < x2"):
-        read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "bad.json")})
+    for boxes in ([[5, 5, 1, 1]], [[1, 2, 3]], [["a", 0, 1, 1]]):
+        (tmp_path / "bad.json").write_text(json.dumps({"scene/a.jpg": boxes}))
+        with pytest.raises(AnnotationError, match="bad.json: image 'scene/a.jpg': boxes must be"):
+            read_detection_dataset({**spec, "ignore_regions": str(tmp_path / "bad.json")})
 
 
 def test_spec_mistakes_are_one_line_errors(tmp_path):

@@ -223,6 +223,8 @@ def train(cfg, run, logger):
     if train_widths:
         logger.info(f"training reads each crop at the width its aspect picks from {sorted(train_widths)}, "
                     f"batched by width")
+        if not cfg["eval"].get("rec_widths"):
+            logger.info("eval.rec_widths is empty: validation reads at image.width, not at the training widths")
     loader = BatchLoader(train_set, t["batch_size"], shuffle=True, seed=cfg["system"]["seed"],
                          rank=run["rank"], world_size=run["group_size"], workers=data.get("workers", 1),
                          by_width=bool(train_widths))

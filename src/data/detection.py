@@ -293,15 +293,20 @@ def add_ignore_regions(samples, images, path):
         raise AnnotationError(f"{path}: cannot read do-not-care regions ({exc})") from None
     if not isinstance(regions, dict):
         raise AnnotationError(f"{path}: expected an object of image name -> list of [x1, y1, x2, y2]")
-    by_name = {os.path.relpath(s.image_path, images).replace(os.sep, "/"): s for s in samples}
+    root = os.path.realpath(images)  # readers return resolved paths; the folder may be reached through a link
+    by_name = {os.path.relpath(os.path.realpath(s.image_path), root).replace(os.sep, "/"): s for s in samples}
     added = 0
     for name, boxes in regions.items():
         if name not in by_name:
             raise AnnotationError(f"{path}: image {name!r} is not among the dataset's {len(by_name)} images")
-        array = np.asarray(boxes, np.float32).reshape(-1, 4) if boxes else np.zeros((0, 4), np.float32)
-        if array.size and (array.ndim != 2 or not np.isfinite(array).all()
-                           or (array[:, 2] <= array[:, 0]).any() or (array[:, 3] <= array[:, 1]).any()):
-            raise AnnotationError(f"{path}: image {name!r}: boxes must be finite [x1, y1, x2, y2] with x1 < x2, y1 < y2")
+        problem = f"{path}: image {name!r}: boxes must be a list of finite [x1, y1, x2, y2] with x1 < x2, y1 < y2"
+        try:
+            array = np.asarray(boxes if boxes else np.zeros((0, 4)), np.float32)
+        except (TypeError, ValueError):
+            raise AnnotationError(problem) from None
+        if array.ndim != 2 or array.shape[1] != 4 or not np.isfinite(array).all() \
+                or (array[:, 2] <= array[:, 0]).any() or (array[:, 3] <= array[:, 1]).any():
+            raise AnnotationError(problem)
         sample = by_name[name]
         sample.boxes = np.concatenate([sample.boxes.reshape(-1, 4), array]).astype(np.float32)
         sample.ignore = np.concatenate([sample.ignore.astype(bool), np.ones(len(array), bool)])
@@ -316,6 +321,8 @@ def read_detection_dataset(spec, counts=None):
     or ``{format: mindrecord, path: FILE}``; optionally ``ignore_regions`` (a JSON file of extra do-not-care
     regions, :func:`add_ignore_regions`). Returns (samples, names of images that were missing);
     ``counts`` (a dict) receives the ground-truth cleaning counts (see :func:`clean_sample`)."""
+    if isinstance(spec, dict) and spec.get("ignore_regions") and spec.get("format") == "mindrecord":
+        raise AnnotationError(f"detection dataset {spec!r}: ignore_regions applies to image folders, not MindRecord")
     samples, missing = _read_detection_dataset(spec, counts)
     if isinstance(spec, dict) and spec.get("ignore_regions"):
         added = add_ignore_regions(samples, spec["images"], spec["ignore_regions"])

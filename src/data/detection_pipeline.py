@@ -90,7 +90,8 @@ def normalize(image):
 
 def pad_boxes(boxes, ignore, max_boxes, min_size=2.0):
     """(max_boxes, 4) boxes, a validity mask of the cared-for boxes large enough to learn from (first), and a
-    mask of the do-not-care regions that follow them in the free rows (so their text is not taught as background)."""
+    mask of the do-not-care regions that follow them in the free rows (so their text is not taught as background;
+    regions beyond ``max_boxes`` rows in all are left out)."""
     large = (boxes[:, 2] - boxes[:, 0] >= min_size) & (boxes[:, 3] - boxes[:, 1] >= min_size)
     cared = boxes[~ignore & large][:max_boxes]
     regions = boxes[ignore & large][: max_boxes - len(cared)]

@@ -90,7 +90,8 @@ def fit_width(chw, width):
 def group_by_width(images, labels, rows, batch_size, rng):
     """Batches of ``batch_size`` (a list of (images, labels, rows)) from CHW samples of several widths: the
     samples sorted by width (stable), cut into consecutive batches, each batch at the width of its middle
-    sample (the few of another width resized to it), batches in the order ``rng`` permutes them to."""
+    sample, batches in the order ``rng`` permutes them to. A batch that straddles two widths squeezes or stretches
+    its few samples of the other width to its own; larger pools leave fewer such batches."""
     order = sorted(range(len(images)), key=lambda i: images[i].shape[-1])
     batches = []
     for start in range(0, len(order), batch_size):
@@ -134,11 +135,12 @@ class BatchLoader:
     """``refill=False`` is the evaluation mode: unreadable samples are dropped from their batch (which
     is padded, and its count of real samples lowered) instead of replaced; see :func:`load_batch`.
 
-    ``by_width`` (training on samples of several widths): the samples of every ``pool_steps`` batches are
-    regrouped into batches of one width each (:func:`group_by_width`)."""
+    ``by_width`` (training on samples of several widths; default: whether ``dataset.widths`` is set): the samples
+    of every ``pool_steps`` batches are regrouped into batches of one width each (:func:`group_by_width`). Each
+    rank regroups its own samples, so ranks may run different widths at a step (the slowest sets the pace)."""
 
     def __init__(self, dataset, batch_size, shuffle=True, seed=0, drop_last=True, rank=0,
-                 world_size=1, workers=1, prefetch=4, refill=True, by_width=False, pool_steps=32):
+                 world_size=1, workers=1, prefetch=4, refill=True, by_width=None, pool_steps=32):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -148,6 +150,8 @@ class BatchLoader:
         self.workers = workers
         self.prefetch = max(1, prefetch)
         self.refill = refill
+        if by_width is None:
+            by_width = bool(getattr(dataset, "widths", None))
         self.by_width, self.pool_steps = bool(by_width), max(1, int(pool_steps))
         if self.by_width and not refill:
             raise ValueError("batching by width is for training (refill=True); evaluation splits a dataset by width")
@@ -220,25 +224,28 @@ class BatchLoader:
             yield pending.popleft().get()
 
     def _batches_by_width(self, epoch, start_step):
-        """As :meth:`_loaded_batches`, the samples of each pool of ``pool_steps`` batches regrouped by width; the
-        next pool loads in the workers while this one is used."""
+        """As :meth:`_loaded_batches`, the samples of each pool of ``pool_steps`` batches regrouped by width; with
+        worker processes the next pool loads while this one is used (without, each pool loads when it is due)."""
         steps, size = self.steps_per_epoch(), self.pool_steps
         mine = self.epoch_indices(epoch)
         workers = self._pool_get()
 
+        def chunks(p):
+            return [mine[step * self.batch_size: (step + 1) * self.batch_size]
+                    for step in range(p * size, min(steps, (p + 1) * size))]
+
         def submit(p):
-            chunks = [mine[step * self.batch_size: (step + 1) * self.batch_size]
-                      for step in range(p * size, min(steps, (p + 1) * size))]
-            if workers is None:
-                return [load_batch(self.dataset, c, epoch, self.refill, stack=False) for c in chunks]
-            return [workers.apply_async(_worker_load, (c, epoch, self.refill, False)) for c in chunks]
+            return [workers.apply_async(_worker_load, (c, epoch, self.refill, False)) for c in chunks(p)]
 
         pools = -(-steps // size)
         first = start_step // size
-        pending = submit(first) if first < pools else None
+        pending = submit(first) if workers is not None and first < pools else None
         for p in range(first, pools):
-            loaded = [r if isinstance(r, tuple) else r.get() for r in pending]
-            pending = submit(p + 1) if p + 1 < pools else None
+            if workers is None:
+                loaded = [load_batch(self.dataset, c, epoch, self.refill, stack=False) for c in chunks(p)]
+            else:
+                loaded = [r.get() for r in pending]
+                pending = submit(p + 1) if p + 1 < pools else None
             images, labels, corrupt, rows = [], [], [], []
             for batch_images, batch_labels, batch_corrupt, batch_rows in loaded:
                 images += batch_images

@@ -201,7 +201,7 @@ class WordDataset:
 
     ``widths`` (training at the widths the recogniser reads at): each crop is resized to the width its
     aspect picks from them (:func:`pick_width`) instead of ``width``, so samples differ in width; a
-    :class:`src.data.loader.BatchLoader` given the same widths batches them by width."""
+    :class:`src.data.loader.BatchLoader` batches such a dataset by width."""
 
     def __init__(self, source, charset, height=32, width=100, channels=3, widths=None):
         self.source = source
