@@ -39,7 +39,7 @@ def add_arguments(parser):
 
 def evaluate_e2e(args):
     from infer import build_predictor, use_shipped_weights
-    from src.deeptext.task import _parse_dataset_arg, build_samples
+    from src.deeptext.task import parse_dataset_arg, build_samples
     from src.e2e.evaluate import WordSpotting, evaluate, log_spotting
     from src.metrics import POOLED
 
@@ -51,7 +51,7 @@ def evaluate_e2e(args):
     predictor = build_predictor(args, det_cfg)
     results, pages, pooled = {}, {}, WordSpotting()
     for spec in args.dataset:
-        parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
+        parsed = "synthetic" if spec == "synthetic" else parse_dataset_arg(spec)
         samples = build_samples(det_cfg, parsed, det_cfg["data"]["val_samples"], det_cfg["data"]["val_seed"])
         print(f"evaluating {samples.name}")
         results[spec], pages[spec] = evaluate(predictor, samples, pooled=pooled)

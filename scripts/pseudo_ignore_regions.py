@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from src.data.detection import read_detection_dataset  # noqa: E402
+from src.deeptext.task import parse_dataset_arg  # noqa: E402  (eval.py's reading of --dataset)
 from src.geometry import box_area, pairwise_intersection  # noqa: E402
 
 
@@ -38,16 +39,6 @@ def unexplained_boxes(boxes, scores, words, min_score, max_overlap):
     return boxes[keep]
 
 
-def parse_dataset(text):
-    parts = text.split(":")
-    if len(parts) not in (3, 4):
-        raise SystemExit(f"--dataset {text}: expected FORMAT:IMAGES:ANNOTATIONS[:only|exclude]")
-    spec = {"format": parts[0], "images": parts[1], "annotations": parts[2]}
-    if len(parts) == 4:
-        spec["holdout"] = parts[3]
-    return spec
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--report", required=True, help="eval.py --model deeptext --report file over the dataset")
@@ -59,7 +50,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if os.path.exists(args.output):
         raise SystemExit(f"{args.output}: exists; remove it or choose another --output")
-    spec = parse_dataset(args.dataset)
+    try:
+        spec = parse_dataset_arg(args.dataset)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if not isinstance(spec, dict):
+        raise SystemExit(f"--dataset {args.dataset}: expected FORMAT:IMAGES:ANNOTATIONS[:only|exclude]")
     samples, _ = read_detection_dataset(spec)
     words = {os.path.realpath(s.image_path): s.boxes[~s.ignore.astype(bool)] for s in samples}
     try:

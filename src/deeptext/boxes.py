@@ -9,25 +9,25 @@ import numpy as np
 from src.geometry import pairwise_iou as pairwise_iou_np  # noqa: F401  (the NumPy twin, kept under its old name)
 
 
-def pairwise_iou(boxes_a, boxes_b):
-    """IoU matrix (A, B) of two box sets (MindSpore tensors)."""
+def _pairwise_overlap(boxes_a, boxes_b):
+    """(intersection (A, B), area of each box of A (A, 1), area of each box of B (1, B))."""
     a = boxes_a.expand_dims(1)
     b = boxes_b.expand_dims(0)
     width = ops.relu(ops.minimum(a[..., 2], b[..., 2]) - ops.maximum(a[..., 0], b[..., 0]))
     height = ops.relu(ops.minimum(a[..., 3], b[..., 3]) - ops.maximum(a[..., 1], b[..., 1]))
-    inter = width * height
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return width * height, (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]), (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+
+
+def pairwise_iou(boxes_a, boxes_b):
+    """IoU matrix (A, B) of two box sets (MindSpore tensors)."""
+    inter, area_a, area_b = _pairwise_overlap(boxes_a, boxes_b)
     return inter / ops.maximum(area_a + area_b - inter, 1e-6)
 
 
 def pairwise_iof(boxes_a, boxes_b):
     """Intersection over the area of each box of ``boxes_a``, matrix (A, B): how much of it lies in each of B."""
-    a = boxes_a.expand_dims(1)
-    b = boxes_b.expand_dims(0)
-    width = ops.relu(ops.minimum(a[..., 2], b[..., 2]) - ops.maximum(a[..., 0], b[..., 0]))
-    height = ops.relu(ops.minimum(a[..., 3], b[..., 3]) - ops.maximum(a[..., 1], b[..., 1]))
-    return width * height / ops.maximum((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]), 1e-6)
+    inter, area_a, _ = _pairwise_overlap(boxes_a, boxes_b)
+    return inter / ops.maximum(area_a, 1e-6)
 
 
 class BoxCoder(nn.Cell):

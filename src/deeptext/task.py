@@ -175,7 +175,7 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
     detector = detector if detector is not None else load_detector(cfg, ckpt, mindir)
     results, all_predictions, pooled = {}, {}, DetectionMetrics()
     for spec in datasets:
-        parsed = "synthetic" if spec == "synthetic" else _parse_dataset_arg(spec)
+        parsed = "synthetic" if spec == "synthetic" else parse_dataset_arg(spec)
         samples = build_samples(cfg, parsed, cfg["data"]["val_samples"], cfg["data"]["val_seed"], logger)
         logger(f"evaluating {samples.name}")
         metrics, predictions = evaluate_samples(detector, samples, cfg["eval"]["batch_size"], visualize_dir, pooled)
@@ -203,7 +203,7 @@ def _log_detection(metrics, logger):
         logger(f"{protocol:9s} precision {r['precision']:.4f} recall {r['recall']:.4f} f {r['f']:.4f}")
 
 
-def _parse_dataset_arg(spec):
+def parse_dataset_arg(spec):
     """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line (for ic03/svt the fourth part is the
     hold-out: ``only`` or ``exclude``); or ``synthetic``, ``photo_synth``, ``val`` (the config's data.val)."""
     if spec in ("synthetic", "photo_synth", "val"):
