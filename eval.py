@@ -27,6 +27,8 @@ def add_arguments(parser):
     parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
     parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
                         help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
+    parser.add_argument("--word_prior", type=int, metavar="WORDS",
+                        help="e2e: word prior vocabulary, 0 = off (as infer.py's; crnn: --eval.word_prior.vocabulary)")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
     parser.add_argument("--ckpt", help="checkpoint to evaluate (default: the shipped weights in weights/)")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")

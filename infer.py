@@ -116,6 +116,10 @@ def parse_args(argv):
                         help="recogniser input widths; each crop is read at the narrowest that holds its aspect "
                              "ratio, e.g. 100 for the trained width only (default: the config's eval.rec_widths; the "
                              "shipped CRNN's release settings say 100 124 148 172 200)")
+    parser.add_argument("--word_prior", type=int, metavar="WORDS",
+                        help="rescore each reading with the frequencies of this many English words, 0 for the plain "
+                             "(greedy) reading (default: the config's eval.word_prior.vocabulary; the shipped CRNN's "
+                             "release settings say 100000)")
     parser.add_argument("--device_target", default="CPU")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="what runs the checkpoints (src/backends.py): auto picks the fastest that keeps "
@@ -148,6 +152,9 @@ def build_predictor(args, det_cfg=None):
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     if need_rec and getattr(args, "rec_widths", None):
         rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": sorted(args.rec_widths)}}
+    if need_rec and getattr(args, "word_prior", None) is not None:
+        prior = {**rec_cfg["eval"]["word_prior"], "vocabulary": args.word_prior}
+        rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "word_prior": prior}}
     detector = recognizer = None
     backend = getattr(args, "backend", "auto")
     if need_det:

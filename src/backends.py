@@ -379,7 +379,6 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
         # The config's width now (a checkpoint that does not fit fails here), the others on first use.
         backend, path = runnable_file("crnn", cfg, ckpt, backend, batch_size)
     if path:
-        from src.crnn.recognizer import Recognizer
         from src.exported import OnnxModel
 
         def at_width(width):
@@ -396,7 +395,7 @@ def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None
 
         cell = ByWidth(at_width)
         cell.models[cfg["image"]["width"]] = OnnxModel(path)
-        recognizer = Recognizer(cell, crnn_task.build_charset(cfg), cfg["eval"].get("lexicon_max_distance", 3))
+        recognizer = crnn_task.make_recognizer(cell, cfg)
         recognizer.batch_size = batch_size
     else:
         recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)

@@ -1,4 +1,5 @@
-"""CTC decoding: vectorised greedy decoding and lexicon-constrained decoding (CRNN paper, 2.3.2)."""
+"""CTC decoding: vectorised greedy decoding, lexicon-constrained decoding (CRNN paper, 2.3.2) and greedy readings
+rescored by a word prior (:mod:`src.crnn.word_prior`)."""
 import numpy as np
 
 from src.metrics.text import edit_distance
@@ -23,27 +24,38 @@ def greedy_decode(log_probs, charset):
     return list(zip(texts, confidences.tolist()))
 
 
+def ctc_log_likelihoods(log_probs, labels, blank=0):
+    """log p(label | log_probs) for many labels at once by the CTC forward algorithm. log_probs (T, C);
+    labels: 1-D int sequences (an empty one is the all-blank path). Returns a float array, one per label."""
+    steps = log_probs.shape[0]
+    count = len(labels)
+    sizes = np.array([2 * len(label) + 1 for label in labels], dtype=np.int64)
+    extended = np.full((count, int(sizes.max())), blank, dtype=np.int64)
+    for row, label in enumerate(labels):
+        extended[row, 1:sizes[row]:2] = label
+    width = extended.shape[1]
+    inside = np.arange(width)[None] < sizes[:, None]
+    # A skip over a blank is allowed only between two different labels.
+    can_skip = np.zeros((count, width), dtype=bool)
+    can_skip[:, 2:] = (extended[:, 2:] != blank) & (extended[:, 2:] != extended[:, :-2])
+    alpha = np.full((count, width), -np.inf)
+    alpha[:, 0] = log_probs[0, blank]
+    if width > 1:
+        alpha[:, 1] = np.where(sizes > 1, log_probs[0, extended[:, 1]], -np.inf)
+    never = np.full((count, 2), -np.inf)
+    for t in range(1, steps):
+        step = np.concatenate([never[:, :1], alpha[:, :-1]], axis=1)
+        skip = np.where(can_skip, np.concatenate([never, alpha[:, :-2]], axis=1), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), skip) + log_probs[t][extended]
+        alpha = np.where(inside, alpha, -np.inf)
+    rows = np.arange(count)
+    # A path ends on the last label or on the blank after it.
+    return np.logaddexp(alpha[rows, sizes - 1], np.where(sizes > 1, alpha[rows, np.maximum(sizes - 2, 0)], -np.inf))
+
+
 def ctc_log_likelihood(log_probs, label_ids, blank=0):
     """log p(label | log_probs) by the CTC forward algorithm. log_probs (T, C), label_ids 1-D ints."""
-    steps = log_probs.shape[0]
-    extended = np.full(2 * len(label_ids) + 1, blank, dtype=np.int64)
-    extended[1::2] = label_ids
-    size = extended.shape[0]
-    alpha = np.full(size, -np.inf)
-    alpha[0] = log_probs[0, blank]
-    if size > 1:
-        alpha[1] = log_probs[0, extended[1]]
-    # A skip over a blank is allowed only between two different labels.
-    can_skip = np.zeros(size, dtype=bool)
-    can_skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
-    for t in range(1, steps):
-        stay = alpha
-        step = np.concatenate([[-np.inf], alpha[:-1]])
-        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
-        alpha = np.logaddexp(np.logaddexp(stay, step), skip) + log_probs[t, extended]
-    if size == 1:
-        return float(alpha[0])
-    return float(np.logaddexp(alpha[-1], alpha[-2]))
+    return float(ctc_log_likelihoods(log_probs, [label_ids], blank)[0])
 
 
 def lexicon_decode(log_probs, lexicon, charset, greedy_text=None, max_distance=3):
@@ -56,6 +68,33 @@ def lexicon_decode(log_probs, lexicon, charset, greedy_text=None, max_distance=3
     if greedy_text is not None:
         close = [w for w in words if edit_distance(w, greedy_text) <= max_distance]
         words = close or words
-    scores = [ctc_log_likelihood(log_probs, charset.encode(w), charset.blank) for w in words]
+    scores = ctc_log_likelihoods(log_probs, [charset.encode(w) for w in words], charset.blank)
     best = int(np.argmax(scores))
     return words[best], float(np.exp(scores[best]))
+
+
+def prior_candidates(log_probs, greedy_text, prior, max_edits, charset):
+    """The greedy reading and the vocabulary words up to ``max_edits`` edits from it, with their CTC
+    log-likelihoods; nothing for readings the prior leaves alone (empty ones, and numbers: it has none)."""
+    if not greedy_text or greedy_text.isdigit():
+        return [], np.zeros(0)
+    words = [greedy_text] + [w for w in prior.neighbours(greedy_text, max_edits) if w != greedy_text]
+    return words, ctc_log_likelihoods(log_probs, [charset.encode(w) for w in words], charset.blank)
+
+
+def best_by_prior(words, likelihoods, prior, weight):
+    """Index of the word maximising log p_ctc(word | image) + ``weight`` * log p_prior(word)."""
+    return int(np.argmax(likelihoods + weight * np.array([prior.log_prior(w) for w in words])))
+
+
+def prior_decode(log_probs, greedy_text, prior, charset, weight, max_edits):
+    """The greedy reading or a vocabulary word up to ``max_edits`` edits from it, whichever maximises
+    log p_ctc(word | image) + ``weight`` * log p_prior(word) (shallow fusion with a unigram word model).
+
+    Returns (text, confidence): the greedy reading keeps its own confidence (None here); a replacement gets
+    its CTC probability. Numbers stay as read."""
+    words, likelihoods = prior_candidates(log_probs, greedy_text, prior, max_edits, charset)
+    best = best_by_prior(words, likelihoods, prior, weight) if len(words) > 1 else 0
+    if best == 0:
+        return greedy_text, None
+    return words[best], float(np.exp(likelihoods[best]))

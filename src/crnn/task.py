@@ -133,22 +133,31 @@ def build_optimizer(cfg, params, learning_rates):
     raise ValueError(f"unknown optimizer '{t['optimizer']}' (use sgd, momentum or adam)")
 
 
+def make_recognizer(cell, cfg):
+    """A :class:`Recognizer` over ``cell`` decoding as ``cfg`` says (eval.lexicon_max_distance, eval.word_prior)."""
+    from src.crnn.recognizer import Recognizer
+    from src.crnn.word_prior import word_prior_from_config
+
+    charset = build_charset(cfg)
+    prior = word_prior_from_config(cfg, charset)
+    options = dict(zip(("word_prior", "prior_weight", "prior_max_edits"), prior)) if prior else {}
+    return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3), **options)
+
+
 def load_recognizer(cfg, ckpt=None, mindir=None):
     """A :class:`Recognizer` from a checkpoint or an exported model (.mindir or .onnx)."""
     from src.crnn.model import CRNNInference
-    from src.crnn.recognizer import Recognizer
     from src.engine.checkpoint import load_checkpoint
 
-    charset = build_charset(cfg)
     if mindir:  # an exported model: .mindir or .onnx
         cell = load_exported(mindir)
     else:
-        network = build_network(cfg, charset)
+        network = build_network(cfg, build_charset(cfg))
         if ckpt:
             load_checkpoint(ckpt, network)  # refuses parameters that do not fit, with counts
         network.set_train(False)
         cell = CRNNInference(network, fold_bn=True)
-    return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3))
+    return make_recognizer(cell, cfg)
 
 
 def reads_at_several_widths(dataset, widths):
