@@ -28,7 +28,8 @@ def add_arguments(parser):
     parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
                         help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
     parser.add_argument("--word_prior", type=int, metavar="WORDS",
-                        help="e2e: word prior vocabulary, 0 = off (as infer.py's; crnn: --eval.word_prior.vocabulary)")
+                        help="crnn, e2e: the CRNN word prior's vocabulary, 0 = greedy readings (as infer.py's; "
+                             "the same as --eval.word_prior.vocabulary for crnn)")
     parser.add_argument("--dataset", nargs="+", required=True, help="one or more datasets")
     parser.add_argument("--ckpt", help="checkpoint to evaluate (default: the shipped weights in weights/)")
     parser.add_argument("--mindir", help="exported MINDIR to evaluate instead of a checkpoint")
@@ -76,6 +77,10 @@ def load_det_config(args):
 
 def main(argv=None):
     args, cfg = parse(argv, __doc__, add_arguments, models=("crnn", "deeptext", "e2e"), shipped_default=True)
+    if args.word_prior is not None and args.model == "deeptext":
+        raise ValueError("--word_prior: the detector reads no words (use it with --model crnn or e2e)")
+    if args.word_prior is not None and args.model == "crnn":
+        cfg["eval"]["word_prior"]["vocabulary"] = args.word_prior
     if args.model == "e2e":
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
@@ -89,7 +94,7 @@ def main(argv=None):
         from src.backends import load_recognizer
 
         options["recognizer"] = load_recognizer(cfg, args.ckpt, args.mindir, args.backend, cfg["eval"]["batch_size"])
-        print(f"running crnn on {options['recognizer'].backend}", file=sys.stderr)
+        print(f"running crnn on {options['recognizer'].backend}, {options['recognizer'].decoding}", file=sys.stderr)
     return task_module(args.model).evaluate(cfg, args.dataset, args.ckpt, args.mindir, args.report, **options)
 
 

@@ -164,7 +164,8 @@ def build_predictor(args, det_cfg=None):
         recognizer = load_recognizer(rec_cfg, args.rec_ckpt, args.rec_mindir, backend)
         kwargs = OCRPredictor.recognizer_options(rec_cfg, recognizer, **kwargs)
     print("running " + ", ".join(f"{name} on {model.backend}" for name, model in
-                                 (("deeptext", detector), ("crnn", recognizer)) if model), file=sys.stderr)
+                                 (("deeptext", detector), ("crnn", recognizer)) if model)
+          + (f" ({recognizer.decoding})" if recognizer else ""), file=sys.stderr)
     return OCRPredictor(detector, recognizer, **kwargs)
 
 

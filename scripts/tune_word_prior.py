@@ -15,8 +15,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from rapidfuzz.distance import Levenshtein  # noqa: E402
-
 from src.cli import parse, run_main  # noqa: E402
 from src.crnn.decode import best_by_prior, prior_candidates  # noqa: E402
 from src.crnn.word_prior import english_word_prior  # noqa: E402
@@ -58,6 +56,8 @@ def read_words(cfg, args):
 def score_settings(readings, charset, vocabularies, weights, floors, edits):
     """{(vocabulary, weight, floor, max_edits): words read right}. Candidates come once from the largest
     vocabulary and edit distance; a smaller vocabulary is a prefix of it (most frequent words first)."""
+    from rapidfuzz.distance import Levenshtein
+
     largest = english_word_prior(max(vocabularies), charset.alphabet)
     priors = {(n, f): english_word_prior(n, charset.alphabet, f) for n in vocabularies for f in floors}
     correct = dict.fromkeys(itertools.product(vocabularies, weights, floors, edits), 0)
@@ -75,8 +75,19 @@ def score_settings(readings, charset, vocabularies, weights, floors, edits):
     return correct
 
 
+def check_ranges(args):
+    """One line for the first setting out of range."""
+    rules = [("--vocabulary", args.vocabulary, lambda v: v >= 1, ">= 1"), ("--weight", args.weight, lambda v: v >= 0, ">= 0"),
+             ("--floor", args.floor, lambda v: 0 < v < 1, "in (0, 1)"), ("--max_edits", args.max_edits, lambda v: v >= 0, ">= 0")]
+    for name, values, ok, what in rules:
+        bad = [v for v in values if not ok(v)]
+        if bad:
+            raise ValueError(f"{name} {bad[0]}: must be {what}")
+
+
 def main(argv=None):
     args, cfg = parse(["--model", "crnn", *argv], __doc__, add_arguments, models=("crnn",), shipped_default=True)
+    check_ranges(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
     readings, charset = read_words(cfg, args)
     greedy = sum(standard_normalize(g) == standard_normalize(label) for label, g, _ in readings)

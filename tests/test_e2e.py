@@ -37,9 +37,9 @@ class CountingRecognizer:
     def __init__(self, inner):
         self.inner, self.shapes = inner, []
 
-    def recognize(self, images, lexicons=None):
+    def recognize(self, images, lexicons=None, count=None):
         self.shapes.append(images.shape)
-        return self.inner.recognize(images, lexicons)
+        return self.inner.recognize(images, lexicons, count)
 
 
 @pytest.fixture(scope="module")

@@ -141,9 +141,15 @@ def test_eval_and_infer_default_to_the_shipped_recogniser(tmp_path):
                              os.path.join(SHARED, "dev", "ic03_860", "gt.tsv")], capture_output=True, text=True,
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "using the shipped crnn weights" in result.stderr
+    assert "using the shipped crnn weights" in result.stderr and "word prior of" in result.stderr
     accuracy = float(result.stdout.split("'CRNNAccuracy': ")[1].split("}")[0])
-    assert accuracy > 0.75  # the shipped recogniser reads real words (weights/crnn.md: IC03_860 80.3 %)
+    assert accuracy > 0.75  # the shipped recogniser reads real words (weights/crnn.md: IC03_860 91.5 %)
+    # Its release settings' word prior reads more words than the greedy readings (crnn.md: 91.5 against 87.2 %).
+    greedy = subprocess.run([sys.executable, os.path.join(ROOT, "eval.py"), "--model", "crnn", "--word_prior", "0",
+                             "--dataset", os.path.join(SHARED, "dev", "ic03_860", "gt.tsv")], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert greedy.returncode == 0 and "greedy readings, no word prior" in greedy.stderr, greedy.stderr
+    assert accuracy > float(greedy.stdout.split("'CRNNAccuracy': ")[1].split("}")[0])
 
 
 def test_shipped_manifest_matches_the_files():

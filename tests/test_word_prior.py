@@ -36,6 +36,10 @@ def reading(first, word, spread=0.0):
     return np.log(probs / probs.sum(axis=1, keepdims=True))
 
 
+def ctc_probability(log_probs, text):
+    return math.exp(ctc_log_likelihood(log_probs, CHARSET.encode(text)))
+
+
 def test_batched_likelihoods_match_the_one_at_a_time_forward_and_brute_force():
     rng = np.random.default_rng(0)
     log_probs = np.log(rng.dirichlet(np.ones(4), size=5))
@@ -54,19 +58,22 @@ def test_a_likely_word_replaces_an_unsure_reading_and_a_sure_reading_stays():
     text, confidence = prior_decode(unsure, "cank", prior, CHARSET, weight=0.7, max_edits=2)
     # log(0.38 / 0.6) + 0.7 * log(1e-4 / 1e-8) > 0: the word wins, with its own CTC probability.
     assert text == "bank"
-    assert confidence == pytest.approx(math.exp(ctc_log_likelihood(unsure, CHARSET.encode("bank"))))
-    assert prior_decode(unsure, "cank", prior, CHARSET, weight=0.0, max_edits=2) == ("cank", None)
-    assert prior_decode(unsure, "cank", prior, CHARSET, weight=0.7, max_edits=0) == ("cank", None)
+    assert confidence == pytest.approx(ctc_probability(unsure, "bank"))
+    kept = (unsure, "cank", prior, CHARSET)
+    assert prior_decode(*kept, weight=0.0, max_edits=2) == ("cank", pytest.approx(ctc_probability(unsure, "cank")))
+    assert prior_decode(*kept, weight=0.7, max_edits=0) == ("cank", pytest.approx(ctc_probability(unsure, "cank")))
     # The image is sure of its c (odds 1e-6): a name the vocabulary does not know is kept.
     sure = reading({"c": 0.98, "b": 1e-6}, "cank")
-    assert prior_decode(sure, "cank", prior, CHARSET, weight=0.7, max_edits=2) == ("cank", None)
+    assert prior_decode(sure, "cank", prior, CHARSET, weight=0.7, max_edits=2)[0] == "cank"
 
 
 def test_numbers_and_empty_readings_are_left_alone():
     prior = WordPrior({"1600": 0.5, "a": 0.5})
     log_probs = reading({"1": 0.5, "a": 0.45}, "1800")
-    assert prior_decode(log_probs, "1800", prior, CHARSET, weight=5.0, max_edits=2) == ("1800", None)
-    assert prior_decode(log_probs, "", prior, CHARSET, weight=5.0, max_edits=2) == ("", None)
+    assert prior_decode(log_probs, "1800", prior, CHARSET, weight=5.0, max_edits=2) == (
+        "1800", pytest.approx(ctc_probability(log_probs, "1800")))
+    blank = np.log(np.full((4, CHARSET.num_classes), 0.01) + np.eye(CHARSET.num_classes)[[0] * 4])
+    assert prior_decode(blank, "", prior, CHARSET, weight=5.0, max_edits=2)[0] == ""
 
 
 def test_prior_floor_and_neighbours():
@@ -96,8 +103,11 @@ def test_recogniser_reports_the_fused_and_the_greedy_reading():
     fused = Recognizer(lambda images: ms.Tensor(log_probs), CHARSET, word_prior=prior).recognize(
         np.zeros((1, 3, 32, 100)))
     assert fused[0]["text"] == "bank" and fused[0]["greedy_text"] == "cank"
-    assert fused[0]["confidence"] == pytest.approx(math.exp(ctc_log_likelihood(log_probs[0], CHARSET.encode("bank"))),
-                                                   rel=1e-5)
+    assert fused[0]["confidence"] == pytest.approx(ctc_probability(log_probs[0], "bank"), rel=1e-5)
+    # Rows after ``count`` pad a fixed-size batch: greedy only, no prior work spent on them.
+    padded = Recognizer(lambda images: ms.Tensor(np.concatenate([log_probs, log_probs])), CHARSET,
+                        word_prior=prior).recognize(np.zeros((2, 3, 32, 100)), count=1)
+    assert padded[0]["text"] == "bank" and padded[1] == plain[0]
 
 
 def test_config_turns_the_prior_on_and_refuses_what_cannot_work():
@@ -109,8 +119,9 @@ def test_config_turns_the_prior_on_and_refuses_what_cannot_work():
     assert len(recognizer.word_prior) > 2000 and recognizer.prior_weight == 0.5 and recognizer.prior_max_edits == 2
     with pytest.raises(ConfigError, match="floor"):
         config_for("crnn", overrides=["--eval.word_prior.floor", "0"])
-    with pytest.raises(ValueError, match="case-folding"):
+    with pytest.raises(ValueError, match="upper-case"):
         word_prior_from_config(cfg, Charset("abcABC", case_fold=False))
+    assert word_prior_from_config(cfg, Charset("abcdefghijklmnopqrstuvwxyz", case_fold=False))[1] == 0.5
     with pytest.raises(ValueError, match="vocabulary must be >= 0"):
         word_prior_from_config({"eval": {"word_prior": {"vocabulary": -1}}}, CHARSET)
 
@@ -131,7 +142,7 @@ def test_infer_word_prior_option_overrides_the_config(monkeypatch):
     assert seen["prior"]["vocabulary"] == 0  # the shipped weights' release settings say 100000
 
 
-def test_tuning_script_scores_settings_as_the_decoder_reads():
+def load_tuning_script():
     import importlib.util
     import os
 
@@ -139,6 +150,11 @@ def test_tuning_script_scores_settings_as_the_decoder_reads():
     spec = importlib.util.spec_from_file_location("tune_word_prior", path)
     tune = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tune)
+    return tune
+
+
+def test_tuning_script_scores_settings_as_the_decoder_reads():
+    tune = load_tuning_script()
     unsure = reading({"c": 0.6, "b": 0.38}, "cank")
     readings = [("BANK", "cank", unsure), ("1800", "1800", reading({"1": 0.6, "a": 0.38}, "1800")),
                 ("Cank", "cank", reading({"c": 0.98, "b": 1e-6}, "cank"))]
@@ -147,3 +163,36 @@ def test_tuning_script_scores_settings_as_the_decoder_reads():
                        (10000, 0.7, 1e-8, 0): 2, (10000, 0.7, 1e-8, 2): 3}
     prior = english_word_prior(10000, CHARSET.alphabet, 1e-8)
     assert prior_decode(unsure, "cank", prior, CHARSET, 0.7, 2)[0] == "bank"  # what the table counted
+
+
+def test_tuning_script_agrees_with_the_decoder_on_every_setting():
+    tune = load_tuning_script()
+    # (label, what the image shows most, the label's first letter, its probability there): odds from even to 1e-4.
+    cases = [("bank", "cank", "b", 0.4), ("queen", "oueen", "q", 0.05), ("have", "bave", "h", 0.005),
+             ("no", "mo", "n", 0.02), ("iiyama", "iiyama", "l", 0.3), ("1600", "1800", "6", 0.4),
+             ("street", "ttreet", "s", 0.0001), ("cafe", "gafe", "c", 0.001)]
+    readings = []
+    for label, read, other, p in cases:
+        log_probs = reading({read[0]: 0.98 - p, other: p}, read)
+        readings.append((label.upper(), greedy_decode(log_probs[None], CHARSET)[0][0], log_probs))
+    settings = ([2000, 20000], [0.3, 1.0], [1e-9, 1e-6], [1, 2])
+    correct = tune.score_settings(readings, CHARSET, *settings)
+    for (size, weight, floor, edits), right in correct.items():
+        prior = english_word_prior(size, CHARSET.alphabet, floor)
+        decoded = [prior_decode(lp, greedy, prior, CHARSET, weight, edits)[0] for _, greedy, lp in readings]
+        assert right == sum(text == label.lower() for text, (label, _, _) in zip(decoded, readings))
+    assert len(set(correct.values())) > 2  # the settings differ on these readings
+
+
+def test_from_pretrained_turns_the_prior_off_on_request(monkeypatch):
+    from src.e2e import OCRPredictor
+    from src.weights import read_manifest
+
+    if not read_manifest().get("crnn") or not read_manifest().get("deeptext"):
+        pytest.skip("no shipped weights")
+    seen = {}
+    monkeypatch.setattr(OCRPredictor, "from_checkpoints",
+                        classmethod(lambda cls, det, rec, **kwargs: seen.update(kwargs)))
+    OCRPredictor.from_pretrained(word_prior=0)
+    assert seen["rec_cfg"]["eval"]["word_prior"]["vocabulary"] == 0
+    assert seen["rec_cfg"]["eval"]["rec_widths"]  # the other release settings stay

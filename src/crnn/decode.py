@@ -91,10 +91,10 @@ def prior_decode(log_probs, greedy_text, prior, charset, weight, max_edits):
     """The greedy reading or a vocabulary word up to ``max_edits`` edits from it, whichever maximises
     log p_ctc(word | image) + ``weight`` * log p_prior(word) (shallow fusion with a unigram word model).
 
-    Returns (text, confidence): the greedy reading keeps its own confidence (None here); a replacement gets
-    its CTC probability. Numbers stay as read."""
+    Returns (text, confidence), the confidence being the CTC probability of the text (summed over its
+    alignments), whichever wins. Numbers stay as read."""
     words, likelihoods = prior_candidates(log_probs, greedy_text, prior, max_edits, charset)
+    if not words:  # left alone: its own CTC probability
+        words, likelihoods = [greedy_text], ctc_log_likelihoods(log_probs, [charset.encode(greedy_text)], charset.blank)
     best = best_by_prior(words, likelihoods, prior, weight) if len(words) > 1 else 0
-    if best == 0:
-        return greedy_text, None
     return words[best], float(np.exp(likelihoods[best]))

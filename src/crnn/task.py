@@ -187,7 +187,7 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
                 if use_lexicon:
                     lexicons = [part.lexicon(k) for k in indices] + [None] * (len(images) - count)
                     lexicons = lexicons if any(lexicons) else None
-                results = recognizer.recognize(images, lexicons)[:count]
+                results = recognizer.recognize(images, lexicons, count=count)[:count]
                 texts = [r["text"] for r in results]
                 lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
                 metrics.update(texts, labels[:count], lexicon_texts)

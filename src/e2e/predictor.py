@@ -126,15 +126,21 @@ class OCRPredictor:
         self.lexicon = list(lexicon) if lexicon else None
 
     @classmethod
-    def from_pretrained(cls, backend="auto", **kwargs):
+    def from_pretrained(cls, backend="auto", word_prior=None, **kwargs):
         """The shipped detector and recogniser (weights/), each read with the config it carries and its release
         settings (weights/manifest.json: the detector runs at three sizes, the recogniser reads crops at five
-        widths), on ``backend`` (src/backends.py: auto,
-        mindspore, onnxruntime, onnxruntime-int8). ``det_scales=(1.0,)``: one detector run, faster."""
+        widths and rescores its readings with a word prior of 100,000 words), on ``backend`` (src/backends.py: auto,
+        mindspore, onnxruntime, onnxruntime-int8). ``det_scales=(1.0,)``: one detector run, faster;
+        ``word_prior=0``: greedy readings (another number: that many words)."""
+        from src.cli import config_for
         from src.weights import shipped_checkpoint
 
-        return cls.from_checkpoints(shipped_checkpoint("deeptext"), shipped_checkpoint("crnn"), backend=backend,
-                                    **kwargs)
+        rec_ckpt = shipped_checkpoint("crnn")
+        if word_prior is not None and "rec_cfg" not in kwargs:
+            rec_cfg = config_for("crnn", rec_ckpt)
+            rec_cfg["eval"]["word_prior"]["vocabulary"] = word_prior
+            kwargs["rec_cfg"] = rec_cfg
+        return cls.from_checkpoints(shipped_checkpoint("deeptext"), rec_ckpt, backend=backend, **kwargs)
 
     @classmethod
     def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
@@ -185,7 +191,7 @@ class OCRPredictor:
                 if pad:
                     batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
                 lexicons = [lexicon] * self.rec_batch_size if lexicon else None
-                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons)):
+                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons, count=len(chunk))):
                     text = item.get("lexicon_text", item["text"])
                     results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
         return results
