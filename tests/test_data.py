@@ -298,7 +298,7 @@ class _LexiconReader:
     def __init__(self):
         self.batches = []
 
-    def recognize(self, images, lexicons=None):
+    def recognize(self, images, lexicons=None, count=None):
         self.batches.append((len(images), lexicons))
         return [{"text": (lexicons[k] or [""])[0] if lexicons else ""} for k in range(len(images))]
 
@@ -334,7 +334,7 @@ def test_pick_width_takes_the_narrowest_that_fits():
 class _WidthReader:
     """Stands in for the CRNN: answers the input width it was given, and each sample's first lexicon word."""
 
-    def recognize(self, images, lexicons=None):
+    def recognize(self, images, lexicons=None, count=None):
         return [{"text": str(images.shape[3]), "lexicon_text": (lexicons[k] or [""])[0] if lexicons else None}
                 for k in range(len(images))]
 
@@ -366,7 +366,7 @@ def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch
     class Reader:
         charset = Charset()
 
-        def recognize(self, images, lexicons=None):
+        def recognize(self, images, lexicons=None, count=None):
             return [{"text": "cat"} for _ in images]
 
     folders = []
