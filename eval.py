@@ -79,8 +79,10 @@ def main(argv=None):
     args, cfg = parse(argv, __doc__, add_arguments, models=("crnn", "deeptext", "e2e"), shipped_default=True)
     if args.word_prior is not None and args.model == "deeptext":
         raise ValueError("--word_prior: the detector reads no words (use it with --model crnn or e2e)")
-    if args.word_prior is not None and args.model == "crnn":
-        cfg["eval"]["word_prior"]["vocabulary"] = args.word_prior
+    if args.model == "crnn":
+        from src.crnn.word_prior import with_word_prior
+
+        cfg = with_word_prior(cfg, args.word_prior)
     if args.model == "e2e":
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])

@@ -141,6 +141,7 @@ def use_shipped_weights(args):
 def build_predictor(args, det_cfg=None):
     """``det_cfg``: the detector's config with any overrides (eval.py); else the checkpoint's or --det_config."""
     from src.backends import load_detector, load_recognizer, with_test_scales
+    from src.crnn.word_prior import with_word_prior
     from src.e2e import OCRPredictor
 
     need_det, need_rec = args.mode in ("e2e", "det"), args.mode in ("e2e", "rec")
@@ -152,9 +153,8 @@ def build_predictor(args, det_cfg=None):
     rec_cfg = config_for("crnn", args.rec_ckpt, args.rec_config) if need_rec else None
     if need_rec and getattr(args, "rec_widths", None):
         rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": sorted(args.rec_widths)}}
-    if need_rec and getattr(args, "word_prior", None) is not None:
-        prior = {**rec_cfg["eval"]["word_prior"], "vocabulary": args.word_prior}
-        rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "word_prior": prior}}
+    if need_rec:
+        rec_cfg = with_word_prior(rec_cfg, getattr(args, "word_prior", None))
     detector = recognizer = None
     backend = getattr(args, "backend", "auto")
     if need_det:

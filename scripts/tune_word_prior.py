@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from src.cli import parse, run_main  # noqa: E402
 from src.crnn.decode import best_by_prior, prior_candidates  # noqa: E402
-from src.crnn.word_prior import english_word_prior  # noqa: E402
+from src.crnn.word_prior import english_word_prior, with_word_prior  # noqa: E402
 from src.metrics.text import standard_normalize  # noqa: E402
 from src.runtime import setup_run  # noqa: E402
 
@@ -40,7 +40,7 @@ def read_words(cfg, args):
     from src.backends import load_recognizer
     from src.crnn.task import build_dataset, evaluate_dataset
 
-    cfg["eval"]["word_prior"]["vocabulary"] = 0
+    cfg = with_word_prior(cfg, 0)
     recognizer = load_recognizer(cfg, args.ckpt, None, args.backend, cfg["eval"]["batch_size"])
     recognizer.keep_log_probs = True
     readings = []

@@ -48,6 +48,15 @@ def english_word_prior(size, alphabet, floor=1e-8):
     return WordPrior({w: frequencies[w] for w in words}, floor)
 
 
+def with_word_prior(cfg, vocabulary):
+    """``cfg`` with ``eval.word_prior.vocabulary`` set (0: greedy readings); as it is for None. A copy: the
+    caller's config is left alone."""
+    if vocabulary is None:
+        return cfg
+    prior = {**cfg["eval"]["word_prior"], "vocabulary": vocabulary}
+    return {**cfg, "eval": {**cfg["eval"], "word_prior": prior}}
+
+
 def word_prior_from_config(cfg, charset):
     """(prior, weight, max_edits) from ``eval.word_prior``, or None when it is off (vocabulary 0)."""
     options = (cfg.get("eval") or {}).get("word_prior") or {}

@@ -133,13 +133,12 @@ class OCRPredictor:
         mindspore, onnxruntime, onnxruntime-int8). ``det_scales=(1.0,)``: one detector run, faster;
         ``word_prior=0``: greedy readings (another number: that many words)."""
         from src.cli import config_for
+        from src.crnn.word_prior import with_word_prior
         from src.weights import shipped_checkpoint
 
         rec_ckpt = shipped_checkpoint("crnn")
-        if word_prior is not None and "rec_cfg" not in kwargs:
-            rec_cfg = config_for("crnn", rec_ckpt)
-            rec_cfg["eval"]["word_prior"]["vocabulary"] = word_prior
-            kwargs["rec_cfg"] = rec_cfg
+        if word_prior is not None:
+            kwargs["rec_cfg"] = with_word_prior(kwargs.get("rec_cfg") or config_for("crnn", rec_ckpt), word_prior)
         return cls.from_checkpoints(shipped_checkpoint("deeptext"), rec_ckpt, backend=backend, **kwargs)
 
     @classmethod
