@@ -22,7 +22,7 @@ from src.crnn import task as crnn_task
 from src.deeptext import task as deeptext_task
 from src.engine import checkpoint as checkpoint_module
 from src.engine.checkpoint import (CheckpointManager, atomic_save, load_checkpoint, read_checkpoint_config,
-                                   read_checkpoint_state, save_release_weights)
+                                   average_checkpoints, read_checkpoint_state, save_release_weights)
 from src.engine.trainer import Trainer, TrainingInterrupted, get_logger
 
 CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
@@ -174,6 +174,54 @@ def test_float16_release_weights_load_into_the_float32_model(run_copy, tmp_path)
     images = np.random.default_rng(0).normal(size=(2, 3, 32, 100)).astype(np.float32)
     reference = crnn_task.load_recognizer(cfg, ckpt).log_probs(images)
     np.testing.assert_allclose(crnn_task.load_recognizer(cfg, release).log_probs(images), reference, atol=2e-2)
+
+
+# --- weight averaging (scripts/average_checkpoints.py) ---------------------------------------------------
+
+def scaled_copy(ckpt, path, factor):
+    """``ckpt``'s model weights times ``factor`` (float ones), with its decoding info, as a release file."""
+    params = ms.load_checkpoint(ckpt)
+    model = {k: v for k, v in ms.load_checkpoint(save_release_weights(ckpt, str(path) + ".plain.ckpt")).items()
+             if not k.startswith("train_state.")}
+    items = [{"name": k, "data": ms.Tensor(v.asnumpy() * factor) if v.dtype == ms.float32 else v}
+             for k, v in model.items()]
+    atomic_save(items, str(path), None, {k: params["train_state." + k] for k in ("task", "model", "config")})
+    return str(path)
+
+
+def test_averaged_checkpoint_is_the_mean_of_the_weights_and_reads_like_any_other(run_copy, tmp_path):
+    ckpt = latest(run_copy)
+    tripled = scaled_copy(ckpt, tmp_path / "tripled.ckpt", 3.0)
+    average = str(tmp_path / "average.ckpt")
+    assert average_checkpoints([ckpt, tripled], average) > 20
+    original = {k: v for k, v in ms.load_checkpoint(ckpt).items() if not k.startswith("train_state.")}
+    averaged = ms.load_checkpoint(average)
+    assert not [k for k in averaged if k.startswith(("moment", "global_step", "beta", "learning_rate"))]
+    floats = [k for k in averaged if not k.startswith("train_state.") and averaged[k].dtype == ms.float32]
+    assert len(floats) > 20
+    for name in floats:  # (w + 3w) / 2 = 2w
+        np.testing.assert_allclose(averaged[name].asnumpy(), 2 * original[name].asnumpy(), rtol=1e-6, err_msg=name)
+    cfg = config_for("crnn", average)  # the first checkpoint's config travels with the average
+    assert cfg["model"]["name"] == "crnn_vgg_tiny"
+    images = np.random.default_rng(0).normal(size=(1, 3, 32, 100)).astype(np.float32)
+    assert np.isfinite(crnn_task.load_recognizer(cfg, average).log_probs(images)).all()
+
+
+def test_averaging_refuses_other_models_and_never_overwrites(run_copy, deeptext_ckpt, tmp_path):
+    ckpt = latest(run_copy)
+    target = tmp_path / "average.ckpt"
+    with pytest.raises(ValueError, match="holds other weights than"):
+        average_checkpoints([ckpt, deeptext_ckpt], str(target))
+    assert not target.exists()
+    target.write_bytes(b"earlier work")
+    with pytest.raises(FileExistsError, match="not overwritten"):
+        average_checkpoints([ckpt, ckpt], str(target))
+    assert target.read_bytes() == b"earlier work"
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "average_checkpoints.py"), ckpt,
+                             str(tmp_path / "missing.ckpt"), "--output", str(tmp_path / "new.ckpt")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "missing.ckpt: checkpoint not found" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "new.ckpt").exists()
 
 
 # --- fine-tuning: train.load_from ------------------------------------------------------------------------

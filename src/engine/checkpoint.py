@@ -320,3 +320,45 @@ def save_release_weights(source, destination, dtype=None, info=None):
     stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
     atomic_save(items, destination, None, {**(info or {}), **stored})
     return destination
+
+
+def average_checkpoints(sources, destination):
+    """Write the element-wise mean of the model weights of ``sources`` (checkpoints of one model, e.g. a run's
+    checkpoints along a constant learning rate: weight averaging, SWA) into ``destination``, float32, without
+    optimizer state, with the first checkpoint's decoding info. Integer tensors must agree and are kept.
+    A batch-norm model's running statistics are averaged as well (an approximation: SWA recomputes them).
+    Returns the number of weights averaged."""
+    import numpy as np
+
+    if not sources:
+        raise ValueError("average_checkpoints: no checkpoints given")
+    if os.path.exists(destination):
+        raise FileExistsError(f"{destination}: already exists (not overwritten)")
+    total, names, stored = None, None, {}
+    for path in sources:
+        params = _read(path)
+        weights = {_own_name(k): v for k, v in params.items() if not k.startswith(_META_PREFIX)}
+        model = {k: v for k, v in weights.items() if not _is_training_state(k, set(weights) - {k})}
+        if names is None:
+            names = sorted(model)
+            total = {k: np.zeros(model[k].shape, np.float64) if model[k].dtype in (ms.float32, ms.float16, ms.bfloat16)
+                     else model[k].asnumpy() for k in names}
+            stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+        elif sorted(model) != names:
+            extra, missing = sorted(set(model) - set(names)), sorted(set(names) - set(model))
+            raise ValueError(f"{path}: holds other weights than {sources[0]} ({len(missing)} missing, e.g. "
+                             f"{_example(missing)}; {len(extra)} others, e.g. {_example(extra)})")
+        for name in names:
+            value = model[name]
+            if tuple(value.shape) != total[name].shape:
+                raise ValueError(f"{path}: {name} has shape {tuple(value.shape)}, {sources[0]} "
+                                 f"{total[name].shape}")
+            if total[name].dtype == np.float64:
+                total[name] += value.astype(ms.float32).asnumpy()
+            elif not np.array_equal(total[name], value.asnumpy()):
+                raise ValueError(f"{path}: integer tensor {name} differs from {sources[0]}'s")
+    items = [{"name": name, "data": ms.Tensor((value / len(sources)).astype(np.float32)
+                                              if value.dtype == np.float64 else value)}
+             for name, value in total.items()]
+    atomic_save(items, destination, None, stored)
+    return len(items)
