@@ -334,6 +334,10 @@ def average_checkpoints(sources, destination):
         raise ValueError("average_checkpoints: no checkpoints given")
     if os.path.exists(destination):
         raise FileExistsError(f"{destination}: already exists (not overwritten)")
+    seen = [os.path.realpath(path) for path in sources]
+    if len(set(seen)) < len(seen):
+        raise ValueError(f"{sources[seen.index(next(p for p in seen if seen.count(p) > 1))]}: given twice "
+                         "(each checkpoint counts once in the mean)")
     total, names, stored = None, None, {}
     for path in sources:
         params = _read(path)
@@ -341,13 +345,18 @@ def average_checkpoints(sources, destination):
         model = {k: v for k, v in weights.items() if not _is_training_state(k, set(weights) - {k})}
         if names is None:
             names = sorted(model)
-            total = {k: np.zeros(model[k].shape, np.float64) if model[k].dtype in (ms.float32, ms.float16, ms.bfloat16)
+            total = {k: np.zeros(model[k].shape, np.float64) if model[k].dtype in (ms.float32, ms.float16, ms.bfloat16,
+                                                                                    ms.float64)
                      else model[k].asnumpy() for k in names}
             stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
         elif sorted(model) != names:
             extra, missing = sorted(set(model) - set(names)), sorted(set(names) - set(model))
             raise ValueError(f"{path}: holds other weights than {sources[0]} ({len(missing)} missing, e.g. "
                              f"{_example(missing)}; {len(extra)} others, e.g. {_example(extra)})")
+        for key in ("task", "model"):
+            other = params.get(_META_PREFIX + key)
+            if isinstance(other, str) and key in stored and other != stored[key]:
+                raise ValueError(f"{path}: a checkpoint of {key} {other!r}, {sources[0]} of {stored[key]!r}")
         for name in names:
             value = model[name]
             if tuple(value.shape) != total[name].shape:
