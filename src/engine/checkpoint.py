@@ -145,7 +145,7 @@ def _metadata_and_one_parameter():
 def read_checkpoint_state(path):
     """(training metadata, decoding info) of ``path`` without loading its weights."""
     params = _read(path, choice_func=_metadata_and_one_parameter())
-    info = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+    info = _stored_info(params)
     if "config" in info:
         try:
             config = yaml.safe_load(info["config"])
@@ -298,27 +298,31 @@ class _SkippingView:
         return [p for p in self.cell.get_parameters() if p.name not in self.skip]
 
 
+def _model_weights(params):
+    """A checkpoint's model weights under their own names, without optimizer or loss-scale state."""
+    names = {k for k in params if not k.startswith(_META_PREFIX)}
+    # A prefixed parameter (see _own_name) goes under its own name, and optimizer slots named after that
+    # own name are training state too.
+    own_names = {_own_name(n) for n in names}
+    return {_own_name(name): params[name] for name in params if name in names
+            and not (_own_name(name) == name and _is_training_state(name, own_names - {name}))}
+
+
+def _stored_info(params):
+    return {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+
+
 def save_release_weights(source, destination, dtype=None, info=None):
     """Copy a training checkpoint's model weights (no optimizer state) with its decoding info into
     ``destination``, optionally cast to ``dtype`` (e.g. ``mindspore.float16``) to halve the file.
     ``info`` ({task, model, config}) fills in what an older checkpoint does not carry itself."""
     params = _read(source)
-    names = {k for k in params if not k.startswith(_META_PREFIX)}
-    # A prefixed parameter (see _own_name) is released under its own name, and optimizer slots named
-    # after that own name are training state too.
-    own_names = {_own_name(n) for n in names}
     items = []
-    for name, value in params.items():
-        if name.startswith(_META_PREFIX):
-            continue
-        own = _own_name(name)
-        if own == name and _is_training_state(name, own_names - {name}):
-            continue
+    for name, value in _model_weights(params).items():
         if dtype is not None and value.dtype in (ms.float32, ms.float16, ms.bfloat16):
             value = value.astype(dtype)
-        items.append({"name": own, "data": value})
-    stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
-    atomic_save(items, destination, None, {**(info or {}), **stored})
+        items.append({"name": name, "data": value})
+    atomic_save(items, destination, None, {**(info or {}), **_stored_info(params)})
     return destination
 
 
@@ -334,21 +338,21 @@ def average_checkpoints(sources, destination):
         raise ValueError("average_checkpoints: no checkpoints given")
     if os.path.exists(destination):
         raise FileExistsError(f"{destination}: already exists (not overwritten)")
-    seen = [os.path.realpath(path) for path in sources]
-    if len(set(seen)) < len(seen):
-        raise ValueError(f"{sources[seen.index(next(p for p in seen if seen.count(p) > 1))]}: given twice "
-                         "(each checkpoint counts once in the mean)")
+    seen = set()
+    for path in sources:
+        if os.path.realpath(path) in seen:
+            raise ValueError(f"{path}: given twice (each checkpoint counts once in the mean)")
+        seen.add(os.path.realpath(path))
+    floats = (ms.float16, ms.bfloat16, ms.float32, ms.float64)
     total, names, stored = None, None, {}
     for path in sources:
         params = _read(path)
-        weights = {_own_name(k): v for k, v in params.items() if not k.startswith(_META_PREFIX)}
-        model = {k: v for k, v in weights.items() if not _is_training_state(k, set(weights) - {k})}
+        model = _model_weights(params)
         if names is None:
             names = sorted(model)
-            total = {k: np.zeros(model[k].shape, np.float64) if model[k].dtype in (ms.float32, ms.float16, ms.bfloat16,
-                                                                                    ms.float64)
-                     else model[k].asnumpy() for k in names}
-            stored = {k: params[_META_PREFIX + k] for k in INFO_KEYS if isinstance(params.get(_META_PREFIX + k), str)}
+            total = {k: np.zeros(model[k].shape, np.float64) if model[k].dtype in floats else model[k].asnumpy()
+                     for k in names}
+            stored = _stored_info(params)
         elif sorted(model) != names:
             extra, missing = sorted(set(model) - set(names)), sorted(set(names) - set(model))
             raise ValueError(f"{path}: holds other weights than {sources[0]} ({len(missing)} missing, e.g. "
