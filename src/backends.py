@@ -440,12 +440,14 @@ def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
     for scale in scales:
         sized = at_scale(cfg, scale)
         sizes.setdefault((sized["model"]["image_height"], sized["model"]["image_width"]), sized)
+    if len(sizes) > 1:  # the merged boxes get eval.box_scale (MultiScaleDetector), not each size's
+        sizes = {size: {**sized, "eval": {**sized["eval"], "box_scale": [1.0, 1.0]}} for size, sized in sizes.items()}
     detectors, backends = [], []
     for sized in sizes.values():
         chosen, path = (exported_backend(mindir), mindir) if mindir else \
             runnable_file("deeptext", sized, ckpt, backend, batch_size)
         detectors.append(deeptext_task.load_detector(sized, ckpt, path))
         backends.append(chosen)
-    detector = detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors)
+    detector = detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors, box_scale=cfg["eval"]["box_scale"])
     detector.backend = "/".join(dict.fromkeys(backends))  # auto may fall back at one size and not another
     return detector

@@ -164,6 +164,13 @@ def input_scales(value):
     return "must be a non-empty list of sizes between 0.25 and 4 (times the model's input size)"
 
 
+def box_scales(value):
+    """eval.box_scale: [width, height] factors applied to detected boxes about their centres."""
+    if len(value) == 2 and all(0.5 <= v <= 2 for v in value):
+        return None
+    return "must be [width, height], each between 0.5 and 2 (times the detected box)"
+
+
 def edge_moves(value):
     """data.crop_jitter: [outward, inward], each in [0, 0.3] of the crop height (more inward cuts whole letters
     off a word whose label stays whole)."""
@@ -241,6 +248,7 @@ RANGES = {
     "eval.word_prior.max_edits": at_least(0),
     "eval.score_threshold": within(0, 1),
     "eval.test_scales": input_scales,
+    "eval.box_scale": box_scales,
     "eval.rec_widths": input_widths,
 }
 

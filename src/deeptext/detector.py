@@ -9,11 +9,12 @@ from src.geometry import box_area, pairwise_intersection
 class TextDetector:
     """Wraps a cell mapping images (N, 3, H, W) to (boxes, scores, classes, valid)."""
 
-    def __init__(self, predict_cell, height, width, keep_ratio=True, score_threshold=0.5):
+    def __init__(self, predict_cell, height, width, keep_ratio=True, score_threshold=0.5, box_scale=(1.0, 1.0)):
         self.predict_cell = predict_cell
         self.height, self.width = height, width
         self.keep_ratio = keep_ratio
         self.score_threshold = score_threshold
+        self.box_scale = tuple(float(v) for v in box_scale)
 
     def preprocess(self, rgb):
         image, _, scale = resize(rgb, np.zeros((0, 4), np.float32), self.height, self.width, self.keep_ratio)
@@ -28,7 +29,7 @@ class TextDetector:
         for i, ((sx, sy), (h, w)) in enumerate(zip(scales, sizes)):
             keep = valid[i] & (scores[i] >= self.score_threshold)
             b = boxes[i][keep] / np.array([sx, sy, sx, sy], np.float32)
-            b = np.clip(b, 0, [w, h, w, h])
+            b = scale_boxes(b, *self.box_scale, w, h)
             results.append({"boxes": b, "scores": scores[i][keep], "classes": classes[i][keep]})
         return results
 
@@ -46,6 +47,18 @@ class TextDetector:
                                     [img.shape[:2] for img in chunk] + [(1, 1)] * pad)
             results.extend(out[:len(chunk)])
         return results
+
+
+def scale_boxes(boxes, scale_x, scale_y, width, height):
+    """(N, 4) x1, y1, x2, y2 boxes widened by ``scale_x`` and heightened by ``scale_y`` about their centres, then
+    clipped to a ``width`` x ``height`` image. ``eval.box_scale``: the margin a dataset's annotators leave round
+    a word differs from the tight boxes painted training text teaches (scripts/tune_box_scale.py fits it)."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if (scale_x, scale_y) != (1.0, 1.0):
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        halves = (boxes[:, 2:] - boxes[:, :2]) / 2 * np.array([scale_x, scale_y], np.float32)
+        boxes = np.concatenate([centres - halves, centres + halves], axis=1)
+    return np.clip(boxes, 0, np.array([width, height, width, height], np.float32))
 
 
 def scaled_size(height, width, scale, multiple=16):
@@ -73,14 +86,21 @@ class MultiScaleDetector:
     """The same detector at several input sizes (``detectors``: one :class:`TextDetector` each) with their boxes
     merged by :func:`suppress_contained`: small words are found at the larger size, large ones at the smaller."""
 
-    def __init__(self, detectors, overlap=0.5):
+    def __init__(self, detectors, overlap=0.5, box_scale=(1.0, 1.0)):
         self.detectors = list(detectors)
         self.overlap = overlap
+        # Boxes are merged as found and scaled once merged (the sizes' own detectors keep box_scale 1, 1).
+        self.box_scale = tuple(float(v) for v in box_scale)
+        if any(getattr(d, "box_scale", (1.0, 1.0)) != (1.0, 1.0) for d in self.detectors):
+            raise ValueError("MultiScaleDetector: give box_scale to it, not to the detectors it merges")
 
     def detect(self, images, batch_size=1):
         results = []
-        for found in zip(*(d.detect(images, batch_size) for d in self.detectors)):
+        for image, found in zip(images, zip(*(d.detect(images, batch_size) for d in self.detectors))):
             merged = {key: np.concatenate([f[key] for f in found]) for key in ("boxes", "scores", "classes")}
             keep = suppress_contained(merged["boxes"], merged["scores"], self.overlap)
-            results.append({key: value[keep] for key, value in merged.items()})
+            result = {key: value[keep] for key, value in merged.items()}
+            if self.box_scale != (1.0, 1.0):
+                result["boxes"] = scale_boxes(result["boxes"], *self.box_scale, image.shape[1], image.shape[0])
+            results.append(result)
         return results

@@ -87,7 +87,7 @@ def load_detector(cfg, ckpt=None, mindir=None):
         model.set_train(False)
         cell = DeepTextDetector(model)
     return TextDetector(cell, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"],
-                        cfg["eval"]["score_threshold"])
+                        cfg["eval"]["score_threshold"], cfg["eval"]["box_scale"])
 
 
 def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None, pooled=None):
@@ -159,7 +159,7 @@ def train(cfg, run, logger):
             if detector is None:
                 detector = TextDetector(DeepTextDetector(model), cfg["model"]["image_height"],
                                         cfg["model"]["image_width"], data["keep_ratio"],
-                                        cfg["eval"]["score_threshold"])
+                                        cfg["eval"]["score_threshold"], cfg["eval"]["box_scale"])
             metrics, _ = evaluate_samples(detector, val_samples, cfg["eval"]["batch_size"])
             model.set_train(True)
             return {f"{k}_{protocol}": v for protocol in ("standard",) for k, v in metrics[protocol].items()}
@@ -193,7 +193,7 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
         _log_detection(results[POOLED], logger)
     if report:
         write_report(report, {"checkpoint": ckpt or mindir, "test_scales": cfg["eval"].get("test_scales", [1.0]),
-                              "results": results, "predictions": all_predictions})
+                              "box_scale": cfg["eval"]["box_scale"], "results": results, "predictions": all_predictions})
     return results
 
 

@@ -1,0 +1,104 @@
+"""eval.box_scale: detected boxes widened / heightened about their centres, after the sizes are merged; and the
+script that chooses it on annotated scenes."""
+import importlib.util
+import os
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from src.config import ConfigError, load_config
+from src.deeptext import task
+from src.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
+
+TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
+
+
+def test_scale_boxes_grows_about_the_centre_and_clips_to_the_image():
+    boxes = np.array([[10, 10, 30, 20], [0, 0, 20, 10]], np.float32)
+    # The second box's top would go to -1: clipped to the image.
+    np.testing.assert_allclose(scale_boxes(boxes, 1.0, 1.2, 100, 100), [[10, 9, 30, 21], [0, 0, 20, 11]], atol=1e-5)
+    # (1.5, 2): the corner box's centre (10, 5) and half sizes (15, 10) reach past the image: clipped.
+    np.testing.assert_allclose(scale_boxes(boxes, 1.5, 2.0, 25, 100), [[5, 5, 25, 25], [0, 0, 25, 15]], atol=1e-5)
+    np.testing.assert_array_equal(scale_boxes(boxes, 1.0, 1.0, 100, 100), boxes)  # no scale: only clipped
+    np.testing.assert_array_equal(scale_boxes(boxes, 0.5, 1.0, 100, 100), [[15, 10, 25, 20], [5, 0, 15, 10]])
+    assert scale_boxes(np.zeros((0, 4)), 1.1, 1.2, 10, 10).shape == (0, 4)
+
+
+class Fixed:  # a detector at one size that always finds the same boxes
+    box_scale = (1.0, 1.0)
+
+    def __init__(self, boxes, scores):
+        self.found = {"boxes": np.array(boxes, np.float32).reshape(-1, 4), "scores": np.array(scores, np.float32),
+                      "classes": np.ones(len(scores), np.int32)}
+
+    def detect(self, images, batch_size=1):
+        return [self.found for _ in images]
+
+
+def test_multi_scale_detector_scales_the_merged_boxes():
+    small_size = Fixed([[0, 0, 100, 20]], [0.9])
+    # The same word a little tighter at the other size: merged away before scaling, whatever the scale.
+    large_size = Fixed([[1, 2, 99, 18], [10, 40, 30, 46]], [0.6, 0.8])
+    image = np.zeros((50, 200, 3), np.uint8)
+    found = MultiScaleDetector([small_size, large_size], box_scale=(1.1, 1.5)).detect([image])[0]
+    # (1.1, 1.5) about the centres (50, 10) and (20, 43); the first clipped at the image's top and left.
+    np.testing.assert_allclose(found["boxes"], [[0, 0, 105, 25], [9, 38.5, 31, 47.5]], atol=1e-4)
+    np.testing.assert_allclose(found["scores"], [0.9, 0.8])
+    sized = Fixed([[0, 0, 10, 10]], [0.9])
+    sized.box_scale = (1.0, 1.2)
+    with pytest.raises(ValueError, match="give box_scale to it"):
+        MultiScaleDetector([small_size, sized])
+
+
+def one_word_cell(images):
+    """A model cell that finds one word at (0.1-0.5 of the width, 0.2-0.4 of the height)."""
+    n, _, height, width = images.shape
+    box = np.array([[[0.1 * width, 0.2 * height, 0.5 * width, 0.4 * height]]], np.float32).repeat(n, 0)
+    return tuple(ms.Tensor(x) for x in (box, np.full((n, 1), 0.9, np.float32), np.ones((n, 1), np.int32),
+                                        np.ones((n, 1), bool)))
+
+
+@pytest.mark.parametrize("scales", ["[1.0]", "[1.0, 1.5]"])
+def test_the_config_box_scale_reaches_the_detected_boxes(tmp_path, scales):
+    from src import backends
+
+    cfg = load_config(TINY, ["--eval.test_scales", scales, "--eval.box_scale", "[1.0, 1.5]"])
+    ckpt = str(tmp_path / "tiny.ckpt")
+    ms.save_checkpoint(task.build_model(cfg), ckpt)
+    detector = backends.load_detector(cfg, ckpt, backend="mindspore")
+    sizes = getattr(detector, "detectors", [detector])
+    assert len(sizes) == (2 if "1.5" in scales else 1)
+    for sized in sizes:
+        sized.predict_cell = one_word_cell
+    found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
+    # The word is 15-75 x 20-40 in the image; 1.5 times its height about its centre (y 30) is 15-45.
+    np.testing.assert_allclose(found["boxes"], [[15, 15, 75, 45]], atol=1e-4)
+    assert isinstance(detector, MultiScaleDetector if len(sizes) == 2 else TextDetector)
+
+
+@pytest.mark.parametrize("bad", ["[1.0]", "[1.0, 3.0]", "[0.2, 1.0]"])
+def test_box_scale_out_of_range_is_refused(bad):
+    with pytest.raises(ConfigError, match="eval.box_scale"):
+        load_config(TINY, ["--eval.box_scale", bad])
+
+
+def load_tuning_script():
+    path = os.path.join(ROOT, "scripts", "tune_box_scale.py")
+    spec = importlib.util.spec_from_file_location("tune_box_scale", path)
+    tune = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tune)
+    return tune
+
+
+def test_tuning_script_counts_matches_per_setting_and_ranks_them():
+    tune = load_tuning_script()
+    words = np.array([[0, 0, 100, 40], [0, 60, 100, 100]], np.float32)
+    # The first word found too tight (IoU 0.4: missed and a false box at 1.0), the second as annotated.
+    found = [(np.array([[0, 12, 100, 28], [0, 60, 100, 100]], np.float32), np.array([0.9, 0.8]), words,
+              np.zeros(2, bool), (200, 200))]
+    counts = tune.score_settings(found, [1.0], [1.0, 1.3, 1.4])
+    # At 1.3 the tight box is 20.8 high (IoU 0.52) and the other 52 (IoU 40 / 52 = 0.77): both match.
+    assert counts == {(1.0, 1.0): (1, 2, 2), (1.0, 1.3): (2, 2, 2), (1.0, 1.4): (2, 2, 2)}
+    assert [setting for setting, _ in tune.ranked(counts)] == [(1.0, 1.3), (1.0, 1.4), (1.0, 1.0)]
