@@ -7,7 +7,7 @@ import mindspore as ms
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 from src.config import ConfigError, load_config
 from src.deeptext import task
 from src.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
@@ -102,3 +102,32 @@ def test_tuning_script_counts_matches_per_setting_and_ranks_them():
     # At 1.3 the tight box is 20.8 high (IoU 0.52) and the other 52 (IoU 40 / 52 = 0.77): both match.
     assert counts == {(1.0, 1.0): (1, 2, 2), (1.0, 1.3): (2, 2, 2), (1.0, 1.4): (2, 2, 2)}
     assert [setting for setting, _ in tune.ranked(counts)] == [(1.0, 1.3), (1.0, 1.4), (1.0, 1.0)]
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(FIXTURES, "svt")), reason="needs ../shared/fixtures")
+def test_tuning_script_scores_an_eval_report_of_real_scenes(tmp_path):
+    import json
+
+    from src.data.detection import read_detection_dataset
+
+    tune = load_tuning_script()
+    svt = os.path.join(FIXTURES, "svt")
+    spec = f"svt:{svt}:{os.path.join(svt, 'test.xml')}"
+    samples, _ = read_detection_dataset({"format": "svt", "images": svt, "annotations": os.path.join(svt, "test.xml")})
+    words = sum(len(s.boxes) for s in samples)
+    # Every word "found" at 0.45 of its height about its centre: IoU 0.45, missed; 1.3 times that (0.585) matches.
+    predictions = []
+    for s in samples:
+        centre, half = (s.boxes[:, 1] + s.boxes[:, 3]) / 2, (s.boxes[:, 3] - s.boxes[:, 1]) / 2 * 0.45
+        tight = np.stack([s.boxes[:, 0], centre - half, s.boxes[:, 2], centre + half], axis=1)
+        predictions.append({"image": s.image_path, "boxes": tight.tolist(), "scores": [0.9] * len(tight)})
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"predictions": {spec: predictions}}))
+    table = tune.main(["--report", str(report), "--dataset", spec, "--width", "1.0", "--height", "1.0", "1.3"])
+    assert dict(table) == {(1.0, 1.3): (words, words, words), (1.0, 1.0): (0, words, words)}
+    report.write_text(json.dumps({"box_scale": [1.0, 1.1], "predictions": {spec: predictions}}))
+    with pytest.raises(ValueError, match=r"made with eval.box_scale \[1.0, 1.1\]"):
+        tune.main(["--report", str(report), "--dataset", spec])
+    report.write_text(json.dumps({"predictions": {spec: predictions[1:]}}))
+    with pytest.raises(ValueError, match="no detections for"):
+        tune.main(["--report", str(report), "--dataset", spec])

@@ -47,6 +47,21 @@ def test_eval_scores_clean_ground_truth_and_reports_what_it_dropped(tmp_path, mo
 
 
 
+def test_real_scenes_are_read_where_the_configs_font_and_photo_folders_are_absent(tmp_path):
+    # The shipped config names ../shared/train/fonts: evaluating one's own scenes elsewhere must not need it.
+    (tmp_path / "img").mkdir()
+    (tmp_path / "gt").mkdir()
+    cv2.imwrite(str(tmp_path / "img" / "img_1.jpg"), np.full((40, 60, 3), 127, np.uint8))
+    (tmp_path / "gt" / "gt_img_1.txt").write_text('1 2 10 12 "ok"\n')
+    missing = str(tmp_path / "no_fonts")
+    cfg = load_config(TINY, ["--data.fonts", f"['{missing}']", "--data.backgrounds", f"['{missing}']"], defaults=DEFAULTS)
+    samples = task.build_samples(cfg, task.parse_dataset_arg(f"ic13:{tmp_path / 'img'}:{tmp_path / 'gt'}"), 0, 0,
+                                 logger=lambda _: None)
+    assert len(samples) == 1 and samples[0].boxes.tolist() == [[1, 2, 10, 12]]
+    with pytest.raises(FileNotFoundError, match="no_fonts: font folder not found"):
+        task.build_samples(cfg, "synthetic", 2, 0, logger=lambda _: None)
+
+
 def test_eval_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):
     # Two one-image datasets: the detector finds the single word of the first and none of the three of
     # the second. Pooled recall counts words (1 of 4), it does not average the datasets' recalls (1/2).

@@ -22,15 +22,17 @@ SampleList = Concat  # several readers' samples (or synthetic scenes) behind one
 def build_samples(cfg, spec, num_samples, seed, logger=print, epochs=1):
     """``spec``: a data source value (src/data/detection_sources.py: 'synthetic', 'photo_synth', a list of
     {format, images, annotations[, split, holdout, ratio]} mappings), or 'val' for the config's data.val."""
-    from src.data.detection_sources import build_detection_samples
+    from src.data.detection_sources import GENERATED, build_detection_samples, source_entries
     from src.data.photos import backgrounds_from_config
 
     d = cfg["data"]
     if spec == "val":
         spec = d.get("val") or "synthetic"
+    # Font and photo folders matter only to generated scenes: real ones are read where those folders are absent.
+    generated = any(entry["format"] in GENERATED for entry in source_entries(spec))
     scene = {"height": d["scene_height"], "width": d["scene_width"], "max_words": d["max_words"],
-             "font_dirs": font_dirs_from_config(d.get("fonts")),
-             "backgrounds": backgrounds_from_config(d.get("backgrounds"))}
+             "font_dirs": font_dirs_from_config(d.get("fonts")) if generated else (),
+             "backgrounds": backgrounds_from_config(d.get("backgrounds")) if generated else ()}
     return build_detection_samples(spec, num_samples, seed, scene, epochs, logger)
 
 
