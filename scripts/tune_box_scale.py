@@ -74,7 +74,10 @@ def detections_from_report(cfg, args):
                          "(eval.py --eval.box_scale \"[1.0, 1.0]\" --report ...)")
     found = []
     for spec in args.dataset:
-        predictions = {p["image"]: p for p in report.get("predictions", {}).get(spec, [])}
+        if spec not in report.get("predictions", {}):
+            raise ValueError(f"{args.report}: no detections of {spec}; it holds "
+                             f"{', '.join(report.get('predictions', {})) or 'none'} (give --dataset as given to eval.py)")
+        predictions = {p["image"]: p for p in report["predictions"][spec]}
         samples = build_samples(cfg, parse_dataset_arg(spec), cfg["data"]["val_samples"], cfg["data"]["val_seed"])
         for i in range(len(samples)):
             sample = samples[i]
@@ -123,8 +126,9 @@ def check_ranges(args):
 
 
 def main(argv=None):
+    # With --report only the dataset settings are read: the default config, no weights.
     args, cfg = parse(["--model", "deeptext", *argv], __doc__, add_arguments, models=("deeptext",),
-                      shipped_default=True)
+                      shipped_default=not any(a == "--report" or a.startswith("--report=") for a in argv))
     from src.metrics.detection import f_score
 
     check_ranges(args)

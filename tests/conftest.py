@@ -14,6 +14,16 @@ from src.runtime import setup_run  # noqa: E402
 requires_shared = pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="../shared/fixtures not present")
 
 
+def load_script(name):
+    """A script of scripts/ (``name`` without .py) imported as a module, for its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "scripts", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session", autouse=True)
 def mindspore_cpu(tmp_path_factory):
     # MindSpore writes graph dumps (rank_0/) into the working directory; keep them out of the repo.

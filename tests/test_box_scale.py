@@ -1,13 +1,12 @@
 """eval.box_scale: detected boxes widened / heightened about their centres, after the sizes are merged; and the
 script that chooses it on annotated scenes."""
-import importlib.util
 import os
 
 import mindspore as ms
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, load_script
 from src.config import ConfigError, load_config
 from src.deeptext import task
 from src.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
@@ -19,10 +18,13 @@ def test_scale_boxes_grows_about_the_centre_and_clips_to_the_image():
     boxes = np.array([[10, 10, 30, 20], [0, 0, 20, 10]], np.float32)
     # The second box's top would go to -1: clipped to the image.
     np.testing.assert_allclose(scale_boxes(boxes, 1.0, 1.2, 100, 100), [[10, 9, 30, 21], [0, 0, 20, 11]], atol=1e-5)
-    # (1.5, 2): the corner box's centre (10, 5) and half sizes (15, 10) reach past the image: clipped.
-    np.testing.assert_allclose(scale_boxes(boxes, 1.5, 2.0, 25, 100), [[5, 5, 25, 25], [0, 0, 25, 15]], atol=1e-5)
+    # (1.5, 2) in a 25-wide image: the first box is cut to x 10-25 first (centre 17.5, half width 7.5 -> 11.25);
+    # the corner box's centre (10, 5) and half sizes (15, 10) reach past the image: clipped.
+    np.testing.assert_allclose(scale_boxes(boxes, 1.5, 2.0, 25, 100), [[6.25, 5, 25, 25], [0, 0, 25, 15]], atol=1e-5)
     np.testing.assert_array_equal(scale_boxes(boxes, 1.0, 1.0, 100, 100), boxes)  # no scale: only clipped
     np.testing.assert_array_equal(scale_boxes(boxes, 0.5, 1.0, 100, 100), [[15, 10, 25, 20], [5, 0, 15, 10]])
+    # A box reaching past the image grows from its part inside (90-100, centre 95), not from 90-110.
+    np.testing.assert_allclose(scale_boxes([[0, 90, 50, 110]], 1.0, 1.5, 100, 100), [[0, 87.5, 50, 100]])
     assert scale_boxes(np.zeros((0, 4)), 1.1, 1.2, 10, 10).shape == (0, 4)
 
 
@@ -46,18 +48,25 @@ def test_multi_scale_detector_scales_the_merged_boxes():
     # (1.1, 1.5) about the centres (50, 10) and (20, 43); the first clipped at the image's top and left.
     np.testing.assert_allclose(found["boxes"], [[0, 0, 105, 25], [9, 38.5, 31, 47.5]], atol=1e-4)
     np.testing.assert_allclose(found["scores"], [0.9, 0.8])
+    # Merged before scaling: the small word shares 20 % of itself with the big one as found (kept), 67 % once
+    # both are 1.5x taller (scaling first would drop it).
+    big, small = Fixed([[0, 0, 100, 22]], [0.9]), Fixed([[10, 20, 30, 30]], [0.8])
+    found = MultiScaleDetector([big, small], box_scale=(1.0, 1.5)).detect([image])[0]
+    np.testing.assert_allclose(found["boxes"], [[0, 0, 100, 27.5], [10, 17.5, 30, 32.5]], atol=1e-4)
     sized = Fixed([[0, 0, 10, 10]], [0.9])
     sized.box_scale = (1.0, 1.2)
     with pytest.raises(ValueError, match="give box_scale to it"):
         MultiScaleDetector([small_size, sized])
 
 
-def one_word_cell(images):
-    """A model cell that finds one word at (0.1-0.5 of the width, 0.2-0.4 of the height)."""
+def two_word_cell(images):
+    """A model cell that finds two words: 0.1-0.5 of the width, at 0.2-0.4 and 0.8-1.1 of the height (the
+    second reaching past the image)."""
     n, _, height, width = images.shape
-    box = np.array([[[0.1 * width, 0.2 * height, 0.5 * width, 0.4 * height]]], np.float32).repeat(n, 0)
-    return tuple(ms.Tensor(x) for x in (box, np.full((n, 1), 0.9, np.float32), np.ones((n, 1), np.int32),
-                                        np.ones((n, 1), bool)))
+    box = np.array([[[0.1 * width, 0.2 * height, 0.5 * width, 0.4 * height],
+                     [0.1 * width, 0.8 * height, 0.5 * width, 1.1 * height]]], np.float32).repeat(n, 0)
+    return tuple(ms.Tensor(x) for x in (box, np.full((n, 2), 0.9, np.float32), np.ones((n, 2), np.int32),
+                                        np.ones((n, 2), bool)))
 
 
 @pytest.mark.parametrize("scales", ["[1.0]", "[1.0, 1.5]"])
@@ -71,10 +80,11 @@ def test_the_config_box_scale_reaches_the_detected_boxes(tmp_path, scales):
     sizes = getattr(detector, "detectors", [detector])
     assert len(sizes) == (2 if "1.5" in scales else 1)
     for sized in sizes:
-        sized.predict_cell = one_word_cell
+        sized.predict_cell = two_word_cell
     found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
-    # The word is 15-75 x 20-40 in the image; 1.5 times its height about its centre (y 30) is 15-45.
-    np.testing.assert_allclose(found["boxes"], [[15, 15, 75, 45]], atol=1e-4)
+    # The words are 15-75 x 20-40 and 80-100 (110 clipped) in the image; 1.5 times their height about their
+    # centres (y 30 and 90): 15-45 and 75-100 (105 clipped), at one size as at two.
+    np.testing.assert_allclose(found["boxes"], [[15, 15, 75, 45], [15, 75, 75, 100]], atol=1e-4)
     assert isinstance(detector, MultiScaleDetector if len(sizes) == 2 else TextDetector)
 
 
@@ -85,11 +95,7 @@ def test_box_scale_out_of_range_is_refused(bad):
 
 
 def load_tuning_script():
-    path = os.path.join(ROOT, "scripts", "tune_box_scale.py")
-    spec = importlib.util.spec_from_file_location("tune_box_scale", path)
-    tune = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tune)
-    return tune
+    return load_script("tune_box_scale")
 
 
 def test_tuning_script_counts_matches_per_setting_and_ranks_them():
@@ -131,3 +137,5 @@ def test_tuning_script_scores_an_eval_report_of_real_scenes(tmp_path):
     report.write_text(json.dumps({"predictions": {spec: predictions[1:]}}))
     with pytest.raises(ValueError, match="no detections for"):
         tune.main(["--report", str(report), "--dataset", spec])
+    with pytest.raises(ValueError, match=f"no detections of svt:elsewhere; it holds {spec}"):
+        tune.main(["--report", str(report), "--dataset", "svt:elsewhere"])

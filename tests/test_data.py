@@ -181,13 +181,9 @@ def test_last_batch_is_padded_to_the_static_size():
 
 
 def test_rendered_lmdb_equals_on_the_fly_samples(tmp_path):
-    import importlib.util
+    from conftest import load_script
 
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("render_words", f"{ROOT}/scripts/render_words.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("render_words")
     assert module.render(str(tmp_path / "db"), 6, seed=4) == 6
     stored = LmdbWords(str(tmp_path / "db"))
     live = SyntheticWords(6, seed=4)

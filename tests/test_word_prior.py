@@ -143,14 +143,9 @@ def test_infer_word_prior_option_overrides_the_config(monkeypatch):
 
 
 def load_tuning_script():
-    import importlib.util
-    import os
+    from conftest import load_script
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "tune_word_prior.py")
-    spec = importlib.util.spec_from_file_location("tune_word_prior", path)
-    tune = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tune)
-    return tune
+    return load_script("tune_word_prior")
 
 
 def test_tuning_script_scores_settings_as_the_decoder_reads():

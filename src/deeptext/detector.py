@@ -53,12 +53,15 @@ def scale_boxes(boxes, scale_x, scale_y, width, height):
     """(N, 4) x1, y1, x2, y2 boxes widened by ``scale_x`` and heightened by ``scale_y`` about their centres, then
     clipped to a ``width`` x ``height`` image. ``eval.box_scale``: the margin a dataset's annotators leave round
     a word differs from the tight boxes painted training text teaches (scripts/tune_box_scale.py fits it)."""
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    # Clipped before and after: a box reaching past the image (into its padding) grows from the part inside, the
+    # same whether it comes from one input size or from several merged (those are clipped as found).
+    limits = np.array([width, height, width, height], np.float32)
+    boxes = np.clip(np.asarray(boxes, np.float32).reshape(-1, 4), 0, limits)
     if (scale_x, scale_y) != (1.0, 1.0):
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         halves = (boxes[:, 2:] - boxes[:, :2]) / 2 * np.array([scale_x, scale_y], np.float32)
-        boxes = np.concatenate([centres - halves, centres + halves], axis=1)
-    return np.clip(boxes, 0, np.array([width, height, width, height], np.float32))
+        boxes = np.clip(np.concatenate([centres - halves, centres + halves], axis=1), 0, limits)
+    return boxes
 
 
 def scaled_size(height, width, scale, multiple=16):

@@ -102,7 +102,7 @@ def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None, pooled
         images = [load_rgb(s) for s in chunk]
         for sample, image, result in zip(chunk, images, detector.detect(images, batch_size)):
             matches = metrics.update(result["boxes"], result["scores"], sample.boxes, sample.ignore)
-            predictions.append({"image": sample.image_path, "boxes": result["boxes"].round(1).tolist(),
+            predictions.append({"image": sample.image_path, "boxes": result["boxes"].round(2).tolist(),
                                 "scores": result["scores"].round(4).tolist(), "matched": len(matches)})
             if visualize_dir:
                 from src.visualize import draw_detections
