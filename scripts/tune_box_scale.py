@@ -41,52 +41,54 @@ def add_arguments(parser):
 
 
 def detect_all(cfg, args):
-    """[(boxes, scores, gt boxes, gt ignore, (width, height))] over all datasets, boxes as found."""
+    """{dataset: per-image predictions as eval.py reports them}, the detector run with boxes as found."""
     from src.backends import load_detector
-    from src.data.detection_pipeline import load_rgb
-    from src.deeptext.task import build_samples, parse_dataset_arg
+    from src.deeptext.task import build_samples, evaluate_samples, parse_dataset_arg
 
     cfg = {**cfg, "eval": {**cfg["eval"], "box_scale": [1.0, 1.0]}}
     detector = load_detector(cfg, args.ckpt, None, args.backend, cfg["eval"]["batch_size"])
-    found = []
+    predictions = {}
     for spec in args.dataset:
         samples = build_samples(cfg, parse_dataset_arg(spec), cfg["data"]["val_samples"], cfg["data"]["val_seed"])
-        for i in range(len(samples)):
-            sample = samples[i]
-            image = load_rgb(sample)
-            result = detector.detect([image])[0]
-            found.append((result["boxes"], result["scores"], sample.boxes, sample.ignore, image.shape[1::-1]))
+        _, predictions[spec] = evaluate_samples(detector, samples, cfg["eval"]["batch_size"])
         print(f"{spec}: {len(samples)} scenes detected on {detector.backend}")
-    return found
+    return predictions
 
 
-def detections_from_report(cfg, args):
-    """As :func:`detect_all`, the boxes read from an eval.py report of the same datasets."""
+def read_report(path, specs):
+    """The predictions of an eval.py report, checked: made with boxes as found, holding every dataset."""
     import json
 
+    with open(path, encoding="utf-8") as f:
+        report = json.load(f)
+    if list(report.get("box_scale", [1.0, 1.0])) != [1.0, 1.0]:
+        raise ValueError(f"{path}: made with eval.box_scale {report['box_scale']}; tune on boxes as found "
+                         "(eval.py --eval.box_scale \"[1.0, 1.0]\" --report ...)")
+    predictions = report.get("predictions", {})
+    for spec in specs:
+        if spec not in predictions:
+            raise ValueError(f"{path}: no detections of {spec}; it holds "
+                             f"{', '.join(predictions) or 'none'} (give --dataset as given to eval.py)")
+    return {spec: predictions[spec] for spec in specs}
+
+
+def with_ground_truth(cfg, predictions, source):
+    """[(boxes, scores, gt boxes, gt ignore, (width, height))] per scene: the predictions paired with their
+    ground truth and image size (boxes are clipped to it when scaled)."""
     from src.data.detection_pipeline import load_rgb
     from src.deeptext.task import build_samples, parse_dataset_arg
 
-    with open(args.report, encoding="utf-8") as f:
-        report = json.load(f)
-    if list(report.get("box_scale", [1.0, 1.0])) != [1.0, 1.0]:
-        raise ValueError(f"{args.report}: made with eval.box_scale {report['box_scale']}; tune on boxes as found "
-                         "(eval.py --eval.box_scale \"[1.0, 1.0]\" --report ...)")
     found = []
-    for spec in args.dataset:
-        if spec not in report.get("predictions", {}):
-            raise ValueError(f"{args.report}: no detections of {spec}; it holds "
-                             f"{', '.join(report.get('predictions', {})) or 'none'} (give --dataset as given to eval.py)")
-        predictions = {p["image"]: p for p in report["predictions"][spec]}
+    for spec, predicted in predictions.items():
+        by_image = {p["image"]: p for p in predicted}
         samples = build_samples(cfg, parse_dataset_arg(spec), cfg["data"]["val_samples"], cfg["data"]["val_seed"])
         for i in range(len(samples)):
             sample = samples[i]
-            if sample.image_path not in predictions:
-                raise ValueError(f"{args.report}: no detections for {sample.image_path} of {spec}")
-            p = predictions[sample.image_path]
+            if sample.image_path not in by_image:
+                raise ValueError(f"{source}: no detections for {sample.image_path} of {spec}")
+            p = by_image[sample.image_path]
             found.append((np.asarray(p["boxes"], np.float32).reshape(-1, 4), np.asarray(p["scores"], np.float32),
                           sample.boxes, sample.ignore, load_rgb(sample).shape[1::-1]))
-        print(f"{spec}: {len(samples)} scenes, detections from {args.report}")
     return found
 
 
@@ -133,7 +135,8 @@ def main(argv=None):
 
     check_ranges(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
-    found = detections_from_report(cfg, args) if args.report else detect_all(cfg, args)
+    predictions = read_report(args.report, args.dataset) if args.report else detect_all(cfg, args)
+    found = with_ground_truth(cfg, predictions, args.report or "the detector")
     table = ranked(score_settings(found, args.width, args.height))
     print("width  height  matched  boxes  words  precision  recall  f")
     for (sx, sy), (matched, predicted, words) in table[:args.top]:
