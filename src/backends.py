@@ -417,14 +417,6 @@ def with_test_scales(cfg, scales):
     return {**cfg, "eval": {**cfg["eval"], "test_scales": [float(s) for s in scales]}}
 
 
-def at_scale(cfg, scale):
-    """The detector config with its input size times ``scale`` (eval.test_scales)."""
-    from src.deeptext.detector import scaled_size
-
-    height, width = scaled_size(cfg["model"]["image_height"], cfg["model"]["image_width"], scale)
-    return {**cfg, "model": {**cfg["model"], "image_height": height, "image_width": width}}
-
-
 def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
     """A :class:`~src.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is. With
     several ``eval.test_scales`` a :class:`~src.deeptext.detector.MultiScaleDetector`, one model per size."""
@@ -438,7 +430,7 @@ def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
         scales = [1.0]
     sizes = {}  # scales that round to the same input size run once
     for scale in scales:
-        sized = at_scale(cfg, scale)
+        sized = deeptext_task.at_scale(cfg, scale)
         sizes.setdefault((sized["model"]["image_height"], sized["model"]["image_width"]), sized)
     if len(sizes) > 1:  # the merged boxes get eval.box_scale (MultiScaleDetector), not each size's
         sizes = {size: {**sized, "eval": {**sized["eval"], "box_scale": [1.0, 1.0]}} for size, sized in sizes.items()}

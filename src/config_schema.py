@@ -171,6 +171,13 @@ def box_scales(value):
     return "must be [width, height], each between 0.5 and 2 (times the detected box)"
 
 
+def training_scales(value):
+    """data.augment.scale_range: [low, high] factors on the fit-to-input scale, 0.25 <= low <= high <= 4."""
+    if len(value) == 2 and 0.25 <= value[0] <= value[1] <= 4:
+        return None
+    return "must be [low, high] with 0.25 <= low <= high <= 4 (times the scale that fits the input size)"
+
+
 def edge_moves(value):
     """data.crop_jitter: [outward, inward], each in [0, 0.3] of the crop height (more inward cuts whole letters
     off a word whose label stays whole)."""
@@ -219,6 +226,7 @@ RANGES = {
     "data.augment.crop_prob": within(0, 1),
     "data.augment.expand_prob": within(0, 1),
     "data.augment.flip_prob": within(0, 1),
+    "data.augment.scale_range": training_scales,
     "data.crop_jitter": edge_moves,
     "data.train_widths": input_widths,
     "data.synth_margins.x": margin_range,

@@ -100,8 +100,12 @@ LINE_PARSERS = {"ic13": parse_icdar13_line, "ic11": parse_icdar11_line, "scut": 
                 "ic15": parse_icdar15_line}
 
 
-def read_gt_folder(image_dir, annotation_dir, fmt, counts=None):
-    """Pairs ``gt_<stem>.txt`` (or ``<stem>.txt``) with ``<stem>.<ext>`` in ``image_dir``."""
+def read_gt_folder(image_dir, annotation_dir, fmt, counts=None, holdout=None):
+    """Pairs ``gt_<stem>.txt`` (or ``<stem>.txt``) with ``<stem>.<ext>`` in ``image_dir``. ``holdout`` (formats
+    with a hold-out rule, :data:`src.data.holdout.HOLDOUT_EVERY`): ``exclude`` or ``only`` the held-back images,
+    named by their file name."""
+    from src.data.holdout import is_held_out
+
     if fmt not in LINE_PARSERS:
         raise AnnotationError(f"unknown detection format '{fmt}' "
                               f"(use {', '.join(sorted(LINE_PARSERS))}, cocotext, ic03, svt or mindrecord)")
@@ -116,6 +120,8 @@ def read_gt_folder(image_dir, annotation_dir, fmt, counts=None):
         if image is None:
             missing.append(stem)
             continue
+        if holdout in HOLDOUT_CHOICES and is_held_out(fmt, os.path.basename(image)) != (holdout == "only"):
+            continue
         boxes, ignore, texts = [], [], []
         for number, line in enumerate(_read_lines(path), 1):
             box, text = parse(line, f"{path}:{number}")
@@ -128,7 +134,7 @@ def read_gt_folder(image_dir, annotation_dir, fmt, counts=None):
             continue
         samples.append(clean_sample(DetectionSample(image, np.array(boxes, np.float32).reshape(-1, 4),
                                                     np.array(ignore, bool), texts), size, counts))
-    if not samples and not missing:
+    if not samples and not missing and holdout not in HOLDOUT_CHOICES:
         raise AnnotationError(f"{annotation_dir}: no .txt annotation files")
     return samples, missing
 
@@ -280,6 +286,7 @@ def read_tagged_rectangles(image_root, xml_path, fmt, holdout=None, counts=None)
 
 SPEC_KEYS = ("format", "images", "annotations", "split", "holdout", "ratio", "path", "ignore_regions")
 XML_FORMATS = ("ic03", "svt")
+HOLDOUT_FORMATS = ("ic03", "svt", "ic15")  # the scene formats with a hold-out rule (src/data/holdout.py)
 
 
 def add_ignore_regions(samples, images, path):
@@ -317,7 +324,7 @@ def add_ignore_regions(samples, images, path):
 
 def read_detection_dataset(spec, counts=None):
     """``spec``: dict with ``format`` (ic13, ic11, scut, ic15, cocotext, ic03, svt), ``images``,
-    ``annotations`` and, for COCO-Text, ``split``; for ic03/svt optionally ``holdout`` (exclude | only);
+    ``annotations`` and, for COCO-Text, ``split``; for ic03/svt/ic15 optionally ``holdout`` (exclude | only);
     or ``{format: mindrecord, path: FILE}``; optionally ``ignore_regions`` (a JSON file of extra do-not-care
     regions, :func:`add_ignore_regions`). Returns (samples, names of images that were missing);
     ``counts`` (a dict) receives the ground-truth cleaning counts (see :func:`clean_sample`)."""
@@ -343,8 +350,11 @@ def _read_detection_dataset(spec, counts=None):
         fmt, images, annotations = spec["format"], spec["images"], spec["annotations"]
     except (KeyError, TypeError):
         raise AnnotationError(f"detection dataset {spec!r} needs format, images and annotations") from None
-    if spec.get("holdout") not in (None, "", "none") and fmt not in XML_FORMATS:
-        raise AnnotationError(f"detection dataset {spec!r}: holdout is defined for {' and '.join(XML_FORMATS)} only")
+    holdout = spec.get("holdout")
+    if holdout not in (None, "", "none") and fmt not in HOLDOUT_FORMATS:
+        raise AnnotationError(f"detection dataset {spec!r}: holdout is defined for {', '.join(HOLDOUT_FORMATS)} only")
+    if holdout not in (None, "", "none") + HOLDOUT_CHOICES:
+        raise AnnotationError(f"detection dataset {spec!r}: holdout must be exclude, only or none, got {holdout!r}")
     if fmt != "mindrecord" and not os.path.isdir(images):
         raise AnnotationError(f"{images}: image folder not found")
     if fmt == "cocotext":
@@ -353,4 +363,4 @@ def _read_detection_dataset(spec, counts=None):
         return read_tagged_rectangles(images, annotations, fmt, spec.get("holdout"), counts)
     if fmt == "mindrecord":
         return [DetectionSample(**record) for record in read_mindrecord_records(annotations)], []
-    return read_gt_folder(images, annotations, fmt, counts)
+    return read_gt_folder(images, annotations, fmt, counts, holdout)

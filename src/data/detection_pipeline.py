@@ -59,6 +59,60 @@ def crop_whole_words(image, boxes, ignore, rng, min_side=0.3, tries=20):
     return image, boxes, ignore
 
 
+def rescale_and_crop(image, boxes, ignore, rng, height, width, scale_range, tries=10):
+    """Multi-scale training (detectron2's ``ResizeShortestEdge`` then ``RandomCrop``, MMOCR's ``RandomResize``):
+    the image is scaled to fit ``height x width``, times a factor drawn log-uniformly from ``scale_range``, then
+    a ``height x width`` window is cut from it where it is larger (padded bottom/right with the mean where smaller).
+
+    Windows are drawn around a random cared-for word; the first of ``tries`` that cuts no cared-for word and keeps
+    one is taken, else the one cutting fewest. A word the window cuts becomes a do-not-care region (neither text
+    nor background); words wholly outside are dropped. Returns ``(image, boxes, ignore, (scale, scale))``."""
+    h, w = image.shape[:2]
+    low, high = scale_range
+    scale = min(height / h, width / w) * float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    new_w, new_h = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+    scaled = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    boxes = boxes * np.float32(scale)
+    cared = np.flatnonzero(~ignore)
+    best = None
+    for _ in range(tries):
+        left, top = _window_start(new_w, width, boxes, cared, 0, rng), _window_start(new_h, height, boxes, cared, 1, rng)
+        right, bottom = left + width, top + height
+        inside = (boxes[:, 0] >= left) & (boxes[:, 1] >= top) & (boxes[:, 2] <= right) & (boxes[:, 3] <= bottom)
+        outside = (boxes[:, 2] <= left) | (boxes[:, 0] >= right) | (boxes[:, 3] <= top) | (boxes[:, 1] >= bottom)
+        cut = ~inside & ~outside
+        rank = (int((cut & ~ignore).sum()), -int((inside & ~ignore).sum()))
+        if best is None or rank < best[0]:
+            best = (rank, left, top, inside, cut)
+        if rank[0] == 0 and (rank[1] < 0 or not len(cared)):
+            break
+    _, left, top, inside, cut = best
+    out = np.empty((height, width, 3), np.uint8)
+    out[...] = MEAN.astype(np.uint8)
+    window = scaled[top: top + height, left: left + width]
+    out[: window.shape[0], : window.shape[1]] = window
+    keep = inside | cut
+    shifted = boxes[keep] - np.array([left, top, left, top], np.float32)
+    shifted = np.clip(shifted, 0, [width, height, width, height])
+    return out, shifted, (ignore | cut)[keep], (scale, scale)
+
+
+def _window_start(size, window, boxes, cared, axis, rng):
+    """Start of a ``window``-long span of ``size`` pixels (0 when it fits), drawn so that it holds a random
+    cared-for box along ``axis`` where the box fits in it."""
+    if size <= window:
+        return 0
+    low, high = 0, size - window
+    if len(cared):
+        box = boxes[cared[rng.integers(len(cared))]]
+        start, end = box[axis], box[axis + 2]
+        if end - start <= window:
+            low, high = max(low, int(np.ceil(end - window))), min(high, int(np.floor(start)))
+            if low > high:
+                low, high = 0, size - window
+    return int(rng.integers(low, high + 1))
+
+
 def flip(image, boxes):
     w = image.shape[1]
     flipped = boxes.copy()
@@ -114,7 +168,12 @@ class DetectionDataset:
     takes_epoch = True
 
     def __init__(self, samples, height, width, max_boxes=64, augment=False, keep_ratio=True, seed=0,
-                 expand_prob=0.5, flip_prob=0.5, crop_prob=0.0):
+                 expand_prob=0.5, flip_prob=0.5, crop_prob=0.0, scale_range=(1.0, 1.0)):
+        """``scale_range``: multi-scale training (:func:`rescale_and_crop`, which then replaces zoom in and out);
+        ``[1.0, 1.0]`` leaves it off."""
+        if tuple(scale_range) != (1.0, 1.0) and not keep_ratio:
+            raise ValueError("multi-scale training (data.augment.scale_range) needs data.keep_ratio: true")
+        self.scale_range = tuple(float(v) for v in scale_range)
         self.samples = samples
         self.height, self.width = height, width
         self.max_boxes = max_boxes
@@ -141,6 +200,10 @@ class DetectionDataset:
         # Readers drop them already; this keeps an inf box from being clipped into a full-image box.
         finite = np.isfinite(boxes).all(axis=1)
         boxes, ignore = boxes[finite], ignore[finite]
+        if rng is not None and self.scale_range != (1.0, 1.0):
+            if rng.random() < self.flip_prob:
+                image, boxes = flip(image, boxes)
+            return rescale_and_crop(image, boxes, ignore, rng, self.height, self.width, self.scale_range)
         if rng is not None:
             # Zoom in or out, not both: a crop of an expanded canvas would undo the expansion.
             if self.crop_prob and rng.random() < self.crop_prob:

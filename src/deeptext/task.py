@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from src.data.concat import Concat
-from src.data.detection import describe_box_counts
+from src.data.detection import HOLDOUT_FORMATS, describe_box_counts
 from src.data.detection_pipeline import DetectionDataset, load_rgb
 from src.data.loader import BatchLoader
 from src.data.render import font_dirs_from_config
@@ -52,6 +52,21 @@ def build_model(cfg):
     return build_registered(m["name"], image_height=m["image_height"], image_width=m["image_width"],
                             backbone_norm=backbone.get("norm", "bn"),
                             frozen_stages=int(backbone.get("frozen_stages", 0)))
+
+
+def at_scale(cfg, scale):
+    """The detector config with its input size times ``scale`` (eval.test_scales)."""
+    from src.deeptext.detector import scaled_size
+
+    height, width = scaled_size(cfg["model"]["image_height"], cfg["model"]["image_width"], scale)
+    return {**cfg, "model": {**cfg["model"], "image_height": height, "image_width": width}}
+
+
+def validation_config(cfg):
+    """``cfg`` at the size of its one ``eval.test_scales`` entry (``cfg`` itself when that is 1.0 or there are
+    several)."""
+    scales = cfg["eval"].get("test_scales") or [1.0]
+    return cfg if len(scales) != 1 or float(scales[0]) == 1.0 else at_scale(cfg, float(scales[0]))
 
 
 def deeptext_inputs():
@@ -152,15 +167,26 @@ def train(cfg, run, logger):
         val_samples = build_samples(cfg, data["val"], data["val_samples"], data["val_seed"], logger.info)
         detector = None
 
+        # Validation runs at the test size (a single eval.test_scales entry; several: the model's size), so that
+        # checkpoints are chosen as they will be used, e.g. after training on smaller multi-scale crops.
+        val_cfg = validation_config(cfg)
+        val_model = model if val_cfg is cfg else build_model(val_cfg)
+        logger.info(f"validation at {val_cfg['model']['image_height']}x{val_cfg['model']['image_width']}")
+
         def validate():
             nonlocal detector
+            import mindspore as ms
+
             from src.deeptext.detector import TextDetector
             from src.deeptext.model import DeepTextDetector
 
             model.set_train(False)
+            if val_model is not model:
+                ms.load_param_into_net(val_model, {p.name: p for p in model.get_parameters()}, strict_load=True)
+                val_model.set_train(False)
             if detector is None:
-                detector = TextDetector(DeepTextDetector(model), cfg["model"]["image_height"],
-                                        cfg["model"]["image_width"], data["keep_ratio"],
+                detector = TextDetector(DeepTextDetector(val_model), val_cfg["model"]["image_height"],
+                                        val_cfg["model"]["image_width"], data["keep_ratio"],
                                         cfg["eval"]["score_threshold"], cfg["eval"]["box_scale"])
             metrics, _ = evaluate_samples(detector, val_samples, cfg["eval"]["batch_size"])
             model.set_train(True)
@@ -206,17 +232,17 @@ def _log_detection(metrics, logger):
 
 
 def parse_dataset_arg(spec):
-    """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line (for ic03/svt the fourth part is the
-    hold-out: ``only`` or ``exclude``); or ``synthetic``, ``photo_synth``, ``val`` (the config's data.val)."""
+    """``FORMAT:IMAGES:ANNOTATIONS[:SPLIT]`` from the command line (for ic03/svt/ic15 the fourth part is the
+    hold-out: ``only`` or ``exclude``; likewise for ic15); or ``synthetic``, ``photo_synth``, ``val`` (the config's data.val)."""
     if spec in ("synthetic", "photo_synth", "val"):
         return spec
     parts = spec.split(":")
     if len(parts) < 3:
         raise ValueError(f"detection dataset '{spec}': use synthetic, photo_synth, val or "
-                         "FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT or, for ic03/svt, :only/:exclude held-out scenes]")
+                         "FORMAT:IMAGE_DIR:ANNOTATIONS[:SPLIT or, for ic03/svt/ic15, :only/:exclude held-out scenes]")
     out = {"format": parts[0], "images": parts[1], "annotations": parts[2]}
     if len(parts) > 3:
-        out["holdout" if parts[0] in ("ic03", "svt") else "split"] = parts[3]
+        out["holdout" if parts[0] in HOLDOUT_FORMATS else "split"] = parts[3]
     return out
 
 
