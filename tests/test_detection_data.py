@@ -329,7 +329,7 @@ def test_spec_mistakes_are_one_line_errors(tmp_path):
         read_detection_dataset({**spec, "holdot": "only"})
     with pytest.raises(AnnotationError, match="holdout must be exclude, only or none"):
         read_detection_dataset({**spec, "holdout": "some"})
-    with pytest.raises(AnnotationError, match="holdout is defined for ic03 and svt only"):
+    with pytest.raises(AnnotationError, match="holdout is defined for ic03, svt, ic15 only"):
         read_detection_dataset({"format": "ic13", "images": str(tmp_path), "annotations": str(tmp_path), "holdout": "only"})
     with pytest.raises(AnnotationError, match="use synthetic or photo_synth"):
         source_entries("ic03")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from src.data.mindrecord_store import read_records as read_mindrecord_records
+from src.geometry import box_corners
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".JPG", ".JPEG", ".PNG")
 
@@ -34,6 +35,7 @@ class DetectionSample:
     texts: list = field(default_factory=list)
     image: object = None                  # optional in-memory RGB array (synthetic scenes)
     encoded: bytes = None                 # optional encoded image bytes (MindRecord)
+    quads: np.ndarray = None              # optional (K, 8) quadrilaterals the boxes bound (ICDAR 2015), for scoring
 
 
 def _find_image(image_dir, stem):
@@ -84,16 +86,22 @@ def parse_scut_line(line, where):
     return [x, y, x + w, y + h], _strip_quotes(parts[4]) if len(parts) > 4 else ""
 
 
-def parse_icdar15_line(line, where):
-    """``x1,y1,...,x4,y4,transcription`` -> the quadrilateral's axis-aligned box."""
+def parse_icdar15_quad(line, where):
+    """``x1,y1,...,x4,y4,transcription`` -> ((4, 2) corners, transcription)."""
     parts = line.split(",", 8)
     try:
         coords = np.array([float(v) for v in parts[:8]]).reshape(4, 2)
     except (ValueError, IndexError):
         raise AnnotationError(f"{where}: expected 8 coordinates and a transcription, got {line!r}") from None
+    return coords, parts[8] if len(parts) > 8 else ""
+
+
+def parse_icdar15_line(line, where):
+    """``x1,y1,...,x4,y4,transcription`` -> the quadrilateral's axis-aligned box."""
+    coords, text = parse_icdar15_quad(line, where)
     x1, y1 = coords.min(axis=0)
     x2, y2 = coords.max(axis=0)
-    return [x1, y1, x2, y2], parts[8] if len(parts) > 8 else ""
+    return [x1, y1, x2, y2], text
 
 
 LINE_PARSERS = {"ic13": parse_icdar13_line, "ic11": parse_icdar11_line, "scut": parse_scut_line,
@@ -122,9 +130,11 @@ def read_gt_folder(image_dir, annotation_dir, fmt, counts=None, holdout=None):
             continue
         if holdout in HOLDOUT_CHOICES and is_held_out(fmt, os.path.basename(image)) != (holdout == "only"):
             continue
-        boxes, ignore, texts = [], [], []
+        boxes, ignore, texts, quads = [], [], [], []
         for number, line in enumerate(_read_lines(path), 1):
             box, text = parse(line, f"{path}:{number}")
+            if fmt == "ic15":
+                quads.append(parse_icdar15_quad(line, f"{path}:{number}")[0].reshape(8))
             boxes.append(box)
             texts.append(text)
             ignore.append(text == "###")
@@ -132,8 +142,9 @@ def read_gt_folder(image_dir, annotation_dir, fmt, counts=None, holdout=None):
         if size is None:
             _count(counts, "unreadable images")
             continue
-        samples.append(clean_sample(DetectionSample(image, np.array(boxes, np.float32).reshape(-1, 4),
-                                                    np.array(ignore, bool), texts), size, counts))
+        sample = DetectionSample(image, np.array(boxes, np.float32).reshape(-1, 4), np.array(ignore, bool), texts,
+                                 quads=np.array(quads, np.float32).reshape(-1, 8) if fmt == "ic15" else None)
+        samples.append(clean_sample(sample, size, counts))
     if not samples and not missing and holdout not in HOLDOUT_CHOICES:
         raise AnnotationError(f"{annotation_dir}: no .txt annotation files")
     return samples, missing
@@ -218,6 +229,8 @@ def clean_sample(sample, size, counts=None):
         _count(counts, problem, number)
     sample.boxes = boxes
     sample.ignore = np.asarray(sample.ignore, bool)[keep]
+    if sample.quads is not None:
+        sample.quads = np.asarray(sample.quads, np.float32).reshape(-1, 8)[keep]
     if sample.texts and len(sample.texts) == len(keep):
         sample.texts = [text for text, kept in zip(sample.texts, keep) if kept]
     return sample
@@ -317,6 +330,8 @@ def add_ignore_regions(samples, images, path):
         sample = by_name[name]
         sample.boxes = np.concatenate([sample.boxes.reshape(-1, 4), array]).astype(np.float32)
         sample.ignore = np.concatenate([sample.ignore.astype(bool), np.ones(len(array), bool)])
+        if sample.quads is not None:
+            sample.quads = np.concatenate([sample.quads, box_corners(array).reshape(-1, 8)]).astype(np.float32)
         sample.texts = list(sample.texts) + ["###"] * len(array) if sample.texts else sample.texts
         added += len(array)
     return added

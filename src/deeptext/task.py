@@ -116,7 +116,7 @@ def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None, pooled
         chunk = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
         images = [load_rgb(s) for s in chunk]
         for sample, image, result in zip(chunk, images, detector.detect(images, batch_size)):
-            matches = metrics.update(result["boxes"], result["scores"], sample.boxes, sample.ignore)
+            matches = metrics.update(result["boxes"], result["scores"], sample.boxes, sample.ignore, sample.quads)
             predictions.append({"image": sample.image_path, "boxes": result["boxes"].round(2).tolist(),
                                 "scores": result["scores"].round(4).tolist(), "matched": len(matches)})
             if visualize_dir:
@@ -226,7 +226,9 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, v
 
 
 def _log_detection(metrics, logger):
-    for protocol in ("standard", "deteval", "seed"):
+    for protocol in ("standard", "deteval", "seed", "quad"):
+        if protocol not in metrics:  # quad: only where ground truth are quadrilaterals
+            continue
         r = metrics[protocol]
         logger(f"{protocol:9s} precision {r['precision']:.4f} recall {r['recall']:.4f} f {r['f']:.4f}")
 

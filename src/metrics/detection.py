@@ -4,29 +4,48 @@
   region are ignored; a second prediction on an already matched word is a false positive.
 * ``deteval``: ICDAR 2013 DetEval (area recall 0.8, area precision 0.4) with one-to-one,
   one-to-many (split word: recall 0.8) and many-to-one (merged words: precision 0.8) matches.
+* ``quad`` (images whose ground truth are quadrilaterals, ICDAR 2015): ``standard`` with the IoU of each
+  predicted axis-aligned box and the annotated quadrilateral, as ICDAR 2015's own scorer computes it; a
+  prediction more than half inside a do-not-care quadrilateral is not judged.
 * ``seed``: the model zoo's printout (``class 1 precision is X%, recall is Y%``): the 32 best
   predictions per image, a prediction is correct when it overlaps any word at IoU >= 0.5 (duplicates
   all count), summed over images. Kept only to compare with the published 88.01 % / 82.77 %.
 """
 import numpy as np
 
-from src.geometry import as_boxes, box_area, pairwise_intersection, pairwise_iou
+from src.geometry import (as_boxes, as_quads, box_area, pairwise_box_quad_intersection, pairwise_box_quad_iou,
+                          pairwise_intersection, pairwise_iou)
 
 
 def match_standard(pred, scores, gt, ignore, iou_threshold=0.5):
     """Returns (matches: list of (pred index, gt index), counted prediction indices, number of cared gts)."""
     pred, gt = as_boxes(pred), as_boxes(gt)
     ignore = np.asarray(ignore, bool).reshape(-1)
-    care = np.flatnonzero(~ignore)
     iou = pairwise_iou(pred, gt) if len(pred) and len(gt) else np.zeros((len(pred), len(gt)))
+    inside_ignored = pairwise_intersection(pred, gt[ignore]) if ignore.any() and len(pred) else None
+    return match_one_to_one(pred, scores, iou, ignore, inside_ignored, iou_threshold)
+
+
+def match_quads(pred, scores, gt_quads, ignore, iou_threshold=0.5):
+    """:func:`match_standard` against quadrilateral ground truth (N, 8) or (N, 4, 2)."""
+    pred, quads = as_boxes(pred), as_quads(gt_quads)
+    ignore = np.asarray(ignore, bool).reshape(-1)
+    iou = pairwise_box_quad_iou(pred, quads) if len(pred) and len(quads) else np.zeros((len(pred), len(quads)))
+    inside_ignored = pairwise_box_quad_intersection(pred, quads[ignore]) if ignore.any() and len(pred) else None
+    return match_one_to_one(pred, scores, iou, ignore, inside_ignored, iou_threshold)
+
+
+def match_one_to_one(pred, scores, iou, ignore, inside_ignored, iou_threshold):
+    """One-to-one matching in score order given the (pred, gt) IoU and, where there are do-not-care regions, the
+    (pred, region) intersection areas."""
+    care = np.flatnonzero(~ignore)
     # A prediction mostly inside a do-not-care region is not judged at all.
     dont_care = np.zeros(len(pred), bool)
-    if ignore.any() and len(pred):
-        inter = pairwise_intersection(pred, gt[ignore])
-        dont_care = ((inter / np.maximum(box_area(pred)[:, None], 1e-9)) > 0.5).any(axis=1)
+    if inside_ignored is not None:
+        dont_care = ((inside_ignored / np.maximum(box_area(pred)[:, None], 1e-9)) > 0.5).any(axis=1)
         dont_care |= (iou[:, ignore] >= iou_threshold).any(axis=1)
     order = np.argsort(-np.asarray(scores, np.float64).reshape(-1), kind="stable")
-    taken = np.zeros(len(gt), bool)
+    taken = np.zeros(iou.shape[1], bool)
     matches, counted = [], []
     for p in order:
         candidates = [(iou[p, g], g) for g in care if not taken[g] and iou[p, g] >= iou_threshold]
@@ -120,11 +139,18 @@ class DetectionMetrics:
         self.std = np.zeros(3)      # matches, counted predictions, cared gts
         self.det = np.zeros(4)      # recall credit, precision credit, gts, predictions
         self.seed = np.zeros(3)     # correct, predictions, gts
+        self.quad = np.zeros(3)     # as std, over the images scored against quadrilaterals
+        self.quad_images = 0
         self.images = 0
 
-    def update(self, pred, scores, gt, ignore):
+    def update(self, pred, scores, gt, ignore, gt_quads=None):
+        """``gt_quads``: the words' quadrilaterals where the dataset has them (also scored as ``quad``)."""
         matches, counted, n_gt = match_standard(pred, scores, gt, ignore, self.iou_threshold)
         self.std += (len(matches), len(counted), n_gt)
+        if gt_quads is not None:
+            quad_matches, quad_counted, _ = match_quads(pred, scores, gt_quads, ignore, self.iou_threshold)
+            self.quad += (len(quad_matches), len(quad_counted), n_gt)
+            self.quad_images += 1
         self.det += deteval_image(pred, gt, ignore)
         self.seed += seed_image(pred, scores, gt, ignore, iou_threshold=self.iou_threshold)
         self.images += 1
@@ -135,6 +161,8 @@ class DetectionMetrics:
         self.std += other.std
         self.det += other.det
         self.seed += other.seed
+        self.quad += other.quad
+        self.quad_images += other.quad_images
         self.images += other.images
 
     def result(self):
@@ -143,7 +171,10 @@ class DetectionMetrics:
             r = tp_r / n_gt if n_gt else 0.0
             return {"precision": p, "recall": r, "f": f_score(p, r)}
 
-        return {"images": self.images,
-                "standard": prf(self.std[0], self.std[0], self.std[1], self.std[2]),
-                "deteval": prf(self.det[1], self.det[0], self.det[3], self.det[2]),
-                "seed": prf(self.seed[0], self.seed[0], self.seed[1], self.seed[2])}
+        result = {"images": self.images,
+                  "standard": prf(self.std[0], self.std[0], self.std[1], self.std[2]),
+                  "deteval": prf(self.det[1], self.det[0], self.det[3], self.det[2]),
+                  "seed": prf(self.seed[0], self.seed[0], self.seed[1], self.seed[2])}
+        if self.quad_images:
+            result["quad"] = {**prf(self.quad[0], self.quad[0], self.quad[1], self.quad[2]), "images": self.quad_images}
+        return result
