@@ -1,32 +1,8 @@
-"""Average the weights of several checkpoints of one model (weight averaging, as in SWA: checkpoints taken
-along a constant learning rate, e.g. configs/deeptext/deeptext_photo_cpu_swa.yaml) into one checkpoint that
-eval.py, infer.py, export.py and scripts/ship_weights.py take like any other.
+"""``sceneocr.cli.average_checkpoints`` as a script (needs the package installed: pip install -e .).
 
-    python scripts/average_checkpoints.py --output runs/deeptext_photo_swa/average.ckpt \\
-           runs/deeptext_photo_swa/checkpoints/deeptext-step00001[0-9]00.ckpt
+    python scripts/average_checkpoints.py --help
 """
-import argparse
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoints", nargs="+", help="checkpoints of one model (training or release files)")
-    parser.add_argument("--output", required=True, help="the averaged checkpoint to write (must not exist)")
-    args = parser.parse_args()
-    from src.cli import run_main
-
-    def run():
-        from src.engine.checkpoint import average_checkpoints
-
-        count = average_checkpoints(args.checkpoints, args.output)
-        print(f"wrote {args.output}: {count} weights, the mean of {len(args.checkpoints)} checkpoints")
-
-    run_main(run)
-
+import runpy
 
 if __name__ == "__main__":
-    main()
+    runpy.run_module("sceneocr.cli.average_checkpoints", run_name="__main__")

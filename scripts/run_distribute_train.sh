@@ -10,5 +10,5 @@ dataset="$3"
 [ "$dataset" = synthetic ] || [ -e "$dataset" ] || die "dataset not found: $dataset"
 [ "$dataset" = synthetic ] || dataset="$(absolute "$dataset")"
 cd "$ROOT"
-exec python -m src.launch ascend --rank_table "$rank_table" --bind_cores --log_dir "runs/crnn_${name}/logs" ${DRY_RUN:+--dry_run} -- \
+exec python -m sceneocr.launch ascend --rank_table "$rank_table" --bind_cores --log_dir "runs/crnn_${name}/logs" ${DRY_RUN:+--dry_run} -- \
     train.py --model crnn --config configs/crnn/crnn_reference.yaml --train "$dataset" --output_dir "runs/crnn_${name}"

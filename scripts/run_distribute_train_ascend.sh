@@ -10,6 +10,6 @@ rank_table="$(absolute "$3")"
 pretrained="$(absolute "$4")"
 [ -f "$pretrained" ] || die "pretrained checkpoint not found: $pretrained"
 cd "$ROOT"
-exec python -m src.launch ascend --rank_table "$rank_table" --bind_cores --log_dir runs/deeptext_ascend/logs ${DRY_RUN:+--dry_run} -- \
+exec python -m sceneocr.launch ascend --rank_table "$rank_table" --bind_cores --log_dir runs/deeptext_ascend/logs ${DRY_RUN:+--dry_run} -- \
     train.py --model deeptext --config configs/deeptext/deeptext_reference.yaml \
     --train "$spec" --pretrained "$pretrained" --output_dir runs/deeptext_ascend

@@ -10,7 +10,7 @@ workers="$2"
 platform="$3"
 shift 3
 cd "$ROOT"
-exec "$PYTHON" -m src.launch msrun --workers "$workers" --device_target "$platform" \
+exec "$PYTHON" -m sceneocr.launch msrun --workers "$workers" --device_target "$platform" \
     --nodes "${NODES:-1}" --node_rank "${NODE_RANK:-0}" --master_addr "${MASTER_ADDR:-127.0.0.1}" \
     --master_port "${MASTER_PORT:-8118}" --log_dir "runs/${model}_msrun/logs" ${DRY_RUN:+--dry_run} -- \
     train.py --model "$model" --output_dir "runs/${model}_msrun" "$@"

@@ -1,27 +1,15 @@
 import os
-import sys
 
 import numpy as np
 import pytest
 
+from sceneocr.runtime import setup_run
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 FIXTURES = os.path.join(SHARED, "fixtures")
-sys.path.insert(0, ROOT)
-
-from src.runtime import setup_run  # noqa: E402
 
 requires_shared = pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="../shared/fixtures not present")
-
-
-def load_script(name):
-    """A script of scripts/ (``name`` without .py) imported as a module, for its functions."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "scripts", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,7 +22,7 @@ def mindspore_cpu(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def onnx_cache(tmp_path_factory):
-    # Models the tests export for ONNX Runtime (src/backends.py) stay out of the user's cache.
+    # Models the tests export for ONNX Runtime (sceneocr/backends.py) stay out of the user's cache.
     os.environ["OCR_ONNX_CACHE_DIR"] = str(tmp_path_factory.mktemp("onnx_cache"))
     yield
 

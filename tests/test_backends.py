@@ -1,4 +1,4 @@
-"""Inference backends (src/backends.py): ONNX Runtime gives MindSpore's outputs on real images, int8 reads
+"""Inference backends (sceneocr/backends.py): ONNX Runtime gives MindSpore's outputs on real images, int8 reads
 the same words on most real crops, exports are made once and cached by checkpoint, and the CLIs take
 --backend. The shipped weights are used where they exist, tiny random models elsewhere."""
 import glob
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, ROOT, requires_shared
-from src import backends
-from src.cli import config_for
-from src.config import load_config
-from src.crnn import task as crnn_task
-from src.deeptext import task as deeptext_task
-from src.e2e import load_image
-from src.weights import read_manifest, shipped_checkpoint
+from sceneocr import backends
+from sceneocr.model_config import resolve_config
+from sceneocr.config import load_config
+from sceneocr.crnn import task as crnn_task
+from sceneocr.deeptext import task as deeptext_task
+from sceneocr.e2e import load_image
+from sceneocr.weights import read_manifest, shipped_checkpoint
 
 pytest.importorskip("onnxruntime")
 CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
@@ -45,7 +45,7 @@ def recogniser(tmp_path_factory):
     """(config, checkpoint): the shipped CRNN, else a tiny random one with a decisive classifier."""
     if "crnn" in SHIPPED:
         ckpt = shipped_checkpoint("crnn")
-        return config_for("crnn", ckpt), ckpt
+        return resolve_config("crnn", ckpt), ckpt
     cfg = load_config(CRNN_TINY)
     ms.set_seed(0)
     network = crnn_task.build_network(cfg, crnn_task.build_charset(cfg))
@@ -86,7 +86,7 @@ def real_crops(count=8):
 
 
 def crnn_batch(cfg, crops, width):
-    from src.data.words import prepare_word
+    from sceneocr.data.words import prepare_word
 
     return np.stack([prepare_word(c, cfg["image"]["height"], width, cfg["image"]["channels"]) for c in crops])
 
@@ -140,7 +140,7 @@ def test_int8_reads_the_same_words_as_fp32_on_most_real_crops(recogniser):
 
 @pytest.mark.skipif(not os.path.isdir(backends.SHARED_TRAIN), reason="../shared/train not present")
 def test_calibration_reads_training_images_and_leaves_the_held_out_ones():
-    from src.data.holdout import is_held_out
+    from sceneocr.data.holdout import is_held_out
 
     for task, count in (("crnn", backends.CALIBRATION_CROPS), ("deeptext", backends.CALIBRATION_SCENES)):
         paths = backends.calibration_images(task)
@@ -196,7 +196,7 @@ def test_onnxruntime_deeptext_finds_mindspore_boxes_on_real_photos(detector_mode
 
 @requires_shared
 def test_predictor_reads_the_same_words_on_every_fp32_backend(recogniser, detector_model):
-    from src.e2e import OCRPredictor
+    from sceneocr.e2e import OCRPredictor
 
     (rec_cfg, rec_ckpt), (det_cfg, det_ckpt, _) = recogniser, detector_model
     crops = real_crops(12)
@@ -315,8 +315,8 @@ def test_auto_runs_fp32_without_calibration_images(recogniser, tmp_path, monkeyp
 
 @requires_shared
 def test_infer_and_eval_take_backend(recogniser, tmp_path, capsys):
-    import eval as eval_cli
-    import infer
+    from sceneocr.cli import evaluate as eval_cli
+    from sceneocr.cli import read as infer
 
     from PIL import Image
 
@@ -348,13 +348,13 @@ def test_infer_and_eval_take_backend(recogniser, tmp_path, capsys):
 
 @requires_shared
 def test_benchmark_times_every_backend_and_writes_json(tmp_path, monkeypatch, capsys):
-    import benchmark
-    import src.weights
+    from sceneocr.cli import benchmark
+    import sceneocr.weights
 
     def no_weights(task, *args, **kwargs):
-        raise src.weights.WeightsUnavailable(f"no shipped {task} weights")
+        raise sceneocr.weights.WeightsUnavailable(f"no shipped {task} weights")
 
-    monkeypatch.setattr(src.weights, "shipped_checkpoint", no_weights)  # random weights of tiny models
+    monkeypatch.setattr(sceneocr.weights, "shipped_checkpoint", no_weights)  # random weights of tiny models
     monkeypatch.setattr(benchmark, "SHIPPED_CONFIGS", {"crnn": CRNN_TINY, "deeptext": DEEPTEXT_TINY})
     report = benchmark.main(["--model", "e2e", "--backend", "all", "--steps", "1", "--json", str(tmp_path / "b.json")])
     assert json.loads((tmp_path / "b.json").read_text()) == report

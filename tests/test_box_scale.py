@@ -1,15 +1,16 @@
 """eval.box_scale: detected boxes widened / heightened about their centres, after the sizes are merged; and the
 script that chooses it on annotated scenes."""
+import importlib
 import os
 
 import mindspore as ms
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, ROOT, load_script
-from src.config import ConfigError, load_config
-from src.deeptext import task
-from src.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
+from conftest import FIXTURES, ROOT
+from sceneocr.config import ConfigError, load_config
+from sceneocr.deeptext import task
+from sceneocr.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
 
 TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 
@@ -71,7 +72,7 @@ def two_word_cell(images):
 
 @pytest.mark.parametrize("scales", ["[1.0]", "[1.0, 1.5]"])
 def test_the_config_box_scale_reaches_the_detected_boxes(tmp_path, scales):
-    from src import backends
+    from sceneocr import backends
 
     cfg = load_config(TINY, ["--eval.test_scales", scales, "--eval.box_scale", "[1.0, 1.5]"])
     ckpt = str(tmp_path / "tiny.ckpt")
@@ -95,7 +96,7 @@ def test_box_scale_out_of_range_is_refused(bad):
 
 
 def load_tuning_script():
-    return load_script("tune_box_scale")
+    return importlib.import_module("sceneocr.cli.tune_box_scale")
 
 
 def test_tuning_script_counts_matches_per_setting_and_ranks_them():
@@ -114,7 +115,7 @@ def test_tuning_script_counts_matches_per_setting_and_ranks_them():
 def test_tuning_script_scores_an_eval_report_of_real_scenes(tmp_path):
     import json
 
-    from src.data.detection import read_detection_dataset
+    from sceneocr.data.detection import read_detection_dataset
 
     tune = load_tuning_script()
     svt = os.path.join(FIXTURES, "svt")

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from conftest import ROOT
-from src.config import ConfigError, apply_overrides, load_config, load_yaml, save_config
+from sceneocr.config import ConfigError, apply_overrides, load_config, load_yaml, save_config
 
 BASE = {"model": {"name": "crnn_vgg"}, "train": {"lr": 0.02, "batch_size": 64},
         "eval": {"batch_size": 32}}
@@ -51,7 +51,7 @@ def test_bad_files_name_the_file(tmp_path):
 
 
 def test_shipped_configs_load_and_validate():
-    from src.cli import default_config
+    from sceneocr.model_config import default_config
 
     paths = glob.glob(os.path.join(ROOT, "configs", "*", "*.yaml"))
     assert len(paths) >= 6
@@ -63,11 +63,12 @@ def test_shipped_configs_load_and_validate():
 
 
 def test_composite_model_passes_overrides_to_its_parts():
-    from src.cli import config_for, parse
+    from sceneocr.cli.common import parse
+    from sceneocr.model_config import resolve_config
 
     args, cfg = parse(["--model", "e2e", "--val_seed", "3"], "", models=("crnn", "deeptext", "e2e"))
     assert cfg is None and args.overrides == ["--val_seed", "3"]
-    assert config_for("deeptext", overrides=args.overrides)["data"]["val_seed"] == 3
+    assert resolve_config("deeptext", overrides=args.overrides)["data"]["val_seed"] == 3
 
 
 # --- issue 9 item 8: every key must exist in the model's default config ----------------------------------
@@ -117,7 +118,7 @@ def test_unknown_keys_in_a_user_file_name_the_file(tmp_path):
 
 
 def test_a_user_file_without_base_is_checked_against_the_model_default(tmp_path):
-    from src.cli import parse
+    from sceneocr.cli.common import parse
 
     own = tmp_path / "own.yaml"
     own.write_text("train: {bach_size: 3, lr: 0.01}\n")
@@ -130,8 +131,8 @@ def test_a_user_file_without_base_is_checked_against_the_model_default(tmp_path)
 
 
 def test_a_bad_key_stops_train_before_it_writes_anything(tmp_path, capsys):
-    from src.cli import run_main
-    from train import main
+    from sceneocr.cli.common import run_main
+    from sceneocr.cli.train import main
 
     output_dir = tmp_path / "run"
     argv = ["--model", "crnn", "--config", CRNN_TINY, "--train.output_dir", str(output_dir),

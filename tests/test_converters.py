@@ -5,13 +5,10 @@ import numpy as np
 import pytest
 import scipy.io
 
-import convert_ic03
-import convert_ic13
-import convert_iiit5k
-import convert_svt
+from sceneocr.cli import convert_ic03, convert_ic13, convert_iiit5k, convert_svt
 from conftest import FIXTURES, requires_shared
-from src.data.convert import ConversionError
-from src.data.words import open_word_source
+from sceneocr.data.convert import ConversionError
+from sceneocr.data.words import open_word_source
 
 
 def png_bytes(value=128, size=(20, 60)):
@@ -263,7 +260,7 @@ def test_control_characters_in_labels_are_never_written(tmp_path):
     assert summary.written == 1 and summary.skipped["label contains a control character (line break, tab, ...)"] == 2
     assert read_all(tmp_path / "o")[0] == ["WORD"]
     # Any other caller of the writer is refused too, rather than splitting a record.
-    from src.data.convert import RecognitionWriter
+    from sceneocr.data.convert import RecognitionWriter
 
     with pytest.raises(ConversionError, match="control character"):
         with RecognitionWriter(str(tmp_path / "w"), "folder") as writer:

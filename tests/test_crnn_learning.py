@@ -4,13 +4,13 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.crnn.decode import greedy_decode
-from src.crnn.loss import CRNNWithLoss
-from src.crnn.model import CRNNInference
-from src.data.charset import Charset
-from src.data.words import WordDataset, open_word_source
-from src.engine.train_step import TrainStep
-from src.models import create_model
+from sceneocr.crnn.decode import greedy_decode
+from sceneocr.crnn.loss import CRNNWithLoss
+from sceneocr.crnn.model import CRNNInference
+from sceneocr.data.charset import Charset
+from sceneocr.data.words import WordDataset, open_word_source
+from sceneocr.engine.train_step import TrainStep
+from sceneocr.models import create_model
 
 MAX_STEPS = 600
 

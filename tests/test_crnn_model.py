@@ -2,8 +2,8 @@ import mindspore as ms
 import numpy as np
 import pytest
 
-from src.crnn.model import CRNNInference, sequence_length
-from src.models import create_model, list_models, model_defaults
+from sceneocr.crnn.model import CRNNInference, sequence_length
+from sceneocr.models import create_model, list_models, model_defaults
 
 
 @pytest.mark.parametrize("name", list_models("crnn"))
@@ -53,7 +53,7 @@ def _gradients(cell, x, weights):
 
 
 def test_fused_bidirectional_lstm_equals_nn_lstm():
-    from src.crnn.model import BidirectionalLSTM
+    from sceneocr.crnn.model import BidirectionalLSTM
     rng = np.random.default_rng(0)
     lstm = BidirectionalLSTM(12, 8, num_layers=2, fused=True)
     x = ms.Tensor(rng.normal(size=(5, 3, 12)).astype(np.float32))

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import load_config
-from src.crnn import task
-from src.engine.checkpoint import CheckpointManager, load_checkpoint
-from src.engine.trainer import NonFiniteLoss, Trainer, get_logger
+from sceneocr.config import load_config
+from sceneocr.crnn import task
+from sceneocr.engine.checkpoint import CheckpointManager, load_checkpoint
+from sceneocr.engine.trainer import NonFiniteLoss, Trainer, get_logger
 
 TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 

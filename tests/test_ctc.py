@@ -5,9 +5,9 @@ import mindspore as ms
 import numpy as np
 import pytest
 
-from src.crnn.decode import ctc_log_likelihood, greedy_decode, lexicon_decode
-from src.crnn.loss import CTCLoss
-from src.data.charset import Charset
+from sceneocr.crnn.decode import ctc_log_likelihood, greedy_decode, lexicon_decode
+from sceneocr.crnn.loss import CTCLoss
+from sceneocr.data.charset import Charset
 
 
 def collapse(path, blank=0):

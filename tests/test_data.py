@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import cv2
@@ -5,12 +6,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import load_config
-from src.data.charset import Charset
-from src.data.lmdb_store import LmdbReader, LmdbWriter
-from src.data.loader import BatchLoader, group_by_width
-from src.data.synth_words import SyntheticWords
-from src.data.words import FolderWords, LmdbWords, WordDataset, open_word_source
+from sceneocr.config import load_config
+from sceneocr.data.charset import Charset
+from sceneocr.data.lmdb_store import LmdbReader, LmdbWriter
+from sceneocr.data.loader import BatchLoader, group_by_width
+from sceneocr.data.synth_words import SyntheticWords
+from sceneocr.data.words import FolderWords, LmdbWords, WordDataset, open_word_source
 
 
 def png(value, size=(20, 60)):
@@ -181,9 +182,7 @@ def test_last_batch_is_padded_to_the_static_size():
 
 
 def test_rendered_lmdb_equals_on_the_fly_samples(tmp_path):
-    from conftest import load_script
-
-    module = load_script("render_words")
+    module = importlib.import_module("sceneocr.cli.render_words")
     assert module.render(str(tmp_path / "db"), 6, seed=4) == 6
     stored = LmdbWords(str(tmp_path / "db"))
     live = SyntheticWords(6, seed=4)
@@ -193,7 +192,7 @@ def test_rendered_lmdb_equals_on_the_fly_samples(tmp_path):
 
 
 def test_missing_font_folder_is_a_clear_error(tmp_path):
-    from src.data.render import font_dirs_from_config
+    from sceneocr.data.render import font_dirs_from_config
 
     assert font_dirs_from_config(None) == () and font_dirs_from_config(str(tmp_path)) == (str(tmp_path),)
     with pytest.raises(FileNotFoundError, match="nope: font folder not found"):
@@ -275,7 +274,7 @@ def test_an_empty_label_is_reported_as_empty(tmp_path):
 
 
 def test_training_replaces_a_wholly_unreadable_batch_and_fails_on_unreadable_data(tmp_path):
-    from src.data.loader import UnreadableData
+    from sceneocr.data.loader import UnreadableData
 
     path = make_lmdb(tmp_path / "db", [(b"bad", "a"), (b"bad", "b"), (png(30), "c"), (png(40), "d")])
     dataset = WordDataset(LmdbWords(path), Charset(), 32, 100, 3)
@@ -301,7 +300,7 @@ class _LexiconReader:
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, workers):
-    from src.crnn.task import evaluate_dataset
+    from sceneocr.crnn.task import evaluate_dataset
 
     samples = [(png(10), "one"), (b"bad", "two"), (png(30), "three"), (png(40), "four"), (b"bad", "five"),
                (b"bad", "six"), (png(50), "seven")]
@@ -318,7 +317,7 @@ def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, 
 
 
 def test_pick_width_takes_the_narrowest_that_fits():
-    from src.data.words import pick_width
+    from sceneocr.data.words import pick_width
 
     assert pick_width(1.0, (40, 100, 160)) == 40     # 32 px wide at height 32
     assert pick_width(3.0, (40, 100, 160)) == 100    # 96 px
@@ -336,7 +335,7 @@ class _WidthReader:
 
 
 def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
-    from src.crnn.task import evaluate_dataset
+    from sceneocr.crnn.task import evaluate_dataset
 
     # Aspect ratios 1, 3, 5, 2 and an unreadable crop, at height 20; read at widths 40 / 100 / 160 (height 32).
     samples = [(png(10, (20, 20)), "a"), (png(20, (20, 60)), "b"), (b"bad", "x"), (png(30, (20, 100)), "c"),
@@ -357,7 +356,7 @@ def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
 
 
 def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):
-    from src.crnn import task
+    from sceneocr.crnn import task
 
     class Reader:
         charset = Charset()

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import load_config
-from src.crnn import task
-from src.data.loader import BatchLoader
-from src.engine import sink
-from src.engine.trainer import get_logger
-from src.runtime import seed_everything
+from sceneocr.config import load_config
+from sceneocr.crnn import task
+from sceneocr.data.loader import BatchLoader
+from sceneocr.engine import sink
+from sceneocr.engine.trainer import get_logger
+from sceneocr.runtime import seed_everything
 
 TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 

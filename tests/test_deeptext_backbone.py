@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import ConfigError, load_config
-from src.data.synth_scenes import SyntheticScenes
-from src.deeptext import DeepTextWithLoss, task
-from src.engine.train_step import TrainStep
+from sceneocr.config import ConfigError, load_config
+from sceneocr.data.synth_scenes import SyntheticScenes
+from sceneocr.deeptext import DeepTextWithLoss, task
+from sceneocr.engine.train_step import TrainStep
 
 TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 DEFAULTS = os.path.join(ROOT, "configs", "deeptext", "deeptext_cpu.yaml")
@@ -23,7 +23,7 @@ def tiny_model(*overrides):
 
 
 def one_training_step(model):
-    from src.data.detection_pipeline import DetectionDataset
+    from sceneocr.data.detection_pipeline import DetectionDataset
 
     scenes = SyntheticScenes(2, seed=1, height=128, width=192, max_words=3)
     dataset = DetectionDataset(scenes, 128, 192, max_boxes=8)
@@ -55,7 +55,7 @@ def test_frozen_stages_get_no_update_and_the_rest_trains():
 
 
 def test_frozen_batch_norm_is_a_fixed_affine_map(rng):
-    from src.deeptext.backbone import VGG16Backbone
+    from sceneocr.deeptext.backbone import VGG16Backbone
 
     backbone = VGG16Backbone(width_divisor=8, norm="frozen_bn")
     trainable = {p.name for p in backbone.trainable_params()}

@@ -4,12 +4,12 @@ import mindspore.ops as ops
 import numpy as np
 import pytest
 
-from src.deeptext.anchors import AnchorGenerator
-from src.deeptext.boxes import BoxCoder, pairwise_iou, pairwise_iou_np
-from src.deeptext.model import feature_size
-from src.deeptext.roi_head import MultiLevelROIAlign
-from src.deeptext.rpn import ProposalGenerator
-from src.deeptext.sampling import anchor_targets, in_ignored_region, proposal_targets, sample_mask
+from sceneocr.deeptext.anchors import AnchorGenerator
+from sceneocr.deeptext.boxes import BoxCoder, pairwise_iou, pairwise_iou_np
+from sceneocr.deeptext.model import feature_size
+from sceneocr.deeptext.roi_head import MultiLevelROIAlign
+from sceneocr.deeptext.rpn import ProposalGenerator
+from sceneocr.deeptext.sampling import anchor_targets, in_ignored_region, proposal_targets, sample_mask
 
 T = ms.Tensor
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SHARED
-from src.config import load_config
-from src.deeptext import task
+from sceneocr.config import load_config
+from sceneocr.deeptext import task
 
 TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 PHOTO = os.path.join(ROOT, "configs", "deeptext", "deeptext_photo_cpu.yaml")
@@ -112,4 +112,4 @@ def test_photo_config_is_valid_and_holds_out_the_same_scenes_as_the_rule(monkeyp
         pytest.skip("../shared/train not present")
     monkeypatch.chdir(ROOT)  # the config's data paths are relative to the project
     val = task.build_samples(cfg, "val", 50, 0, logger=lambda _: None)
-    assert len(val) == 37  # 24 IC03 + 13 SVT scenes (src/data/holdout.py)
+    assert len(val) == 37  # 24 IC03 + 13 SVT scenes (sceneocr/data/holdout.py)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import load_config
-from src.deeptext import task as deeptext_task
-from src.deeptext.model import DeepTextDetector
-from src.exported import load_exported
+from sceneocr.config import load_config
+from sceneocr.deeptext import task as deeptext_task
+from sceneocr.deeptext.model import DeepTextDetector
+from sceneocr.exported import load_exported
 
 DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 

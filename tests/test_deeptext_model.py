@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.config import load_config
-from src.data.synth_scenes import SyntheticScenes
-from src.deeptext import DeepTextDetector, DeepTextWithLoss, task
-from src.deeptext.model import feature_size
-from src.engine.train_step import TrainStep
-from src.models import create_model, list_models, model_defaults
+from sceneocr.config import load_config
+from sceneocr.data.synth_scenes import SyntheticScenes
+from sceneocr.deeptext import DeepTextDetector, DeepTextWithLoss, task
+from sceneocr.deeptext.model import feature_size
+from sceneocr.engine.train_step import TrainStep
+from sceneocr.models import create_model, list_models, model_defaults
 
 TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 
@@ -43,7 +43,7 @@ def test_input_size_must_be_a_multiple_of_16():
 
 
 def scene_batch(scenes, indices, model_cfg):
-    from src.data.detection_pipeline import DetectionDataset
+    from sceneocr.data.detection_pipeline import DetectionDataset
 
     dataset = DetectionDataset(scenes, model_cfg["image_height"], model_cfg["image_width"], max_boxes=8)
     items = [dataset.load(i) for i in indices]
@@ -81,7 +81,7 @@ def test_losses_and_detection_shapes():
 
 @pytest.mark.slow
 def test_tiny_deeptext_finds_the_words_of_its_training_scenes():
-    from src.deeptext.detector import TextDetector
+    from sceneocr.deeptext.detector import TextDetector
 
     cfg = load_config(TINY)
     ms.set_seed(0)
@@ -105,7 +105,7 @@ def test_tiny_deeptext_finds_the_words_of_its_training_scenes():
 
 
 def test_scaled_input_sizes_keep_the_stride():
-    from src.deeptext.detector import scaled_size
+    from sceneocr.deeptext.detector import scaled_size
 
     assert scaled_size(384, 640, 1.0) == (384, 640)
     assert scaled_size(384, 640, 1.5) == (576, 960)
@@ -114,7 +114,7 @@ def test_scaled_input_sizes_keep_the_stride():
 
 
 def test_suppress_contained_keeps_the_best_of_each_word_and_separate_words():
-    from src.deeptext.detector import suppress_contained
+    from sceneocr.deeptext.detector import suppress_contained
 
     boxes = np.array([[0, 0, 100, 20],     # a word
                       [2, 1, 98, 21],      # the same word at the other size, lower score: dropped
@@ -133,7 +133,7 @@ def test_suppress_contained_keeps_the_best_of_each_word_and_separate_words():
 
 
 def test_multi_scale_detector_merges_what_each_size_found():
-    from src.deeptext.detector import MultiScaleDetector
+    from sceneocr.deeptext.detector import MultiScaleDetector
 
     class Fixed:  # a detector at one size that always finds the same boxes
         def __init__(self, boxes, scores):
@@ -152,8 +152,8 @@ def test_multi_scale_detector_merges_what_each_size_found():
 
 
 def test_test_scales_build_one_detector_per_input_size(tmp_path):
-    from src import backends
-    from src.config import ConfigError
+    from sceneocr import backends
+    from sceneocr.config import ConfigError
 
     cfg = load_config(os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml"), ["--eval.test_scales", "[1.0, 1.5]"])
     ckpt = str(tmp_path / "tiny.ckpt")
@@ -182,7 +182,7 @@ def test_test_scales_build_one_detector_per_input_size(tmp_path):
 
 
 def test_infer_takes_detector_scales(tmp_path):
-    import infer
+    from sceneocr.cli import read as infer
 
     config = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
     ckpt = str(tmp_path / "tiny.ckpt")

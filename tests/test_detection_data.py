@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, ROOT, requires_shared
-from src.data.detection import AnnotationError, clean_boxes, read_detection_dataset
-from src.data.detection_pipeline import DetectionDataset, crop_whole_words, flip, load_rgb, pad_boxes, resize
-from src.data.detection_sources import MixedSamples, build_detection_samples, source_entries
-from src.data.synth_scenes import SyntheticScenes
+from sceneocr.data.detection import AnnotationError, clean_boxes, read_detection_dataset
+from sceneocr.data.detection_pipeline import DetectionDataset, crop_whole_words, flip, load_rgb, pad_boxes, resize
+from sceneocr.data.detection_sources import MixedSamples, build_detection_samples, source_entries
+from sceneocr.data.synth_scenes import SyntheticScenes
 
 
 def make_image(path, size=(40, 60)):
@@ -142,10 +142,10 @@ def test_zoom_in_crop_never_cuts_a_word():
 
 
 def test_zoom_in_is_configurable_and_off_by_default(monkeypatch):
-    import src.data.detection_pipeline as pipeline
-    from src.cli import default_config
-    from src.config import load_config
-    from src.deeptext.task import build_dataset
+    import sceneocr.data.detection_pipeline as pipeline
+    from sceneocr.model_config import default_config
+    from sceneocr.config import load_config
+    from sceneocr.deeptext.task import build_dataset
 
     scenes = SyntheticScenes(4, seed=2, height=128, width=192, max_words=4)
     always = DetectionDataset(scenes, 128, 192, max_boxes=8, augment=True, crop_prob=1.0, expand_prob=0.0,
@@ -174,7 +174,7 @@ def test_zoom_in_is_configurable_and_off_by_default(monkeypatch):
 
 @requires_shared
 def test_mindrecord_round_trip_and_waiting_ranks(tmp_path):
-    from src.data.mindrecord import convert_for_rank
+    from sceneocr.data.mindrecord import convert_for_rank
 
     spec = {"format": "ic15", "images": os.path.join(FIXTURES, "ic15", "imgs"),
             "annotations": os.path.join(FIXTURES, "ic15", "gt")}
@@ -280,7 +280,7 @@ def test_nan_inf_inverted_and_off_image_boxes_are_dropped_and_counted(tmp_path):
 
 
 def test_a_non_finite_box_never_becomes_a_full_image_training_box():
-    from src.data.detection import DetectionSample
+    from sceneocr.data.detection import DetectionSample
 
     sample = DetectionSample("mem", np.array([[-np.inf, 0, np.inf, 8], [2, 2, 12, 9]], np.float32), np.zeros(2, bool),
                              image=np.zeros((32, 48, 3), np.uint8))
@@ -339,7 +339,7 @@ def test_spec_mistakes_are_one_line_errors(tmp_path):
 
 @requires_shared
 def test_held_out_scenes_partition_the_real_training_sets():
-    from src.data.holdout import is_held_out
+    from sceneocr.data.holdout import is_held_out
 
     sizes = {}
     for spec in (IC03_TRAIN, SVT_TRAIN):

@@ -1,7 +1,7 @@
 """The three detection protocols on hand-made cases."""
 import pytest
 
-from src.metrics.detection import DetectionMetrics, deteval_image, match_standard, seed_image
+from sceneocr.metrics.detection import DetectionMetrics, deteval_image, match_standard, seed_image
 
 GT = [[0, 0, 100, 20], [0, 50, 100, 70]]
 

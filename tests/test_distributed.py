@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from src.launch import RankTableError, load_rank_table, main as launch_main, msrun_environment, plan_ascend, plan_msrun
+from sceneocr.launch import RankTableError, load_rank_table, main as launch_main, msrun_environment, plan_ascend, plan_msrun
 
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from make_rank_table import make_rank_table  # noqa: E402
+from sceneocr.cli.make_rank_table import make_rank_table
 
 
 def write_table(tmp_path, table, name="hccl.json"):
@@ -114,7 +113,7 @@ def test_msrun_runs_without_msrun_or_python_on_path(tmp_path):
     script = tmp_path / "hello.py"
     script.write_text("import os, sys\nprint('worker', os.environ.get('MS_ROLE'), os.path.realpath(sys.executable))\n")
     logs = tmp_path / "logs"
-    out = subprocess.run([sys.executable, "-m", "src.launch", "msrun", "--workers", "1", "--master_port", free_port(),
+    out = subprocess.run([sys.executable, "-m", "sceneocr.launch", "msrun", "--workers", "1", "--master_port", free_port(),
                           "--log_dir", str(logs), "--", str(script)], capture_output=True, text=True, timeout=300,
                          cwd=ROOT, env={**os.environ, "PATH": path_without_msrun()})
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])

@@ -8,13 +8,13 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from src.config import load_config
-from src.crnn import task as crnn_task
-from src.data.synth_scenes import SyntheticScenes
-from src.deeptext import task as deeptext_task
-from src.e2e import OCRPredictor, Page, load_image
-from src.e2e.evaluate import WordSpotting
-from src.e2e.predictor import UnreadableImage, crop_with_margin
+from sceneocr.config import load_config
+from sceneocr.crnn import task as crnn_task
+from sceneocr.data.synth_scenes import SyntheticScenes
+from sceneocr.deeptext import task as deeptext_task
+from sceneocr.e2e import OCRPredictor, Page, load_image
+from sceneocr.e2e.evaluate import WordSpotting
+from sceneocr.e2e.predictor import UnreadableImage, crop_with_margin
 
 CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
@@ -131,7 +131,7 @@ def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
 
 
 def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path, recognizer_ckpt):
-    import infer
+    from sceneocr.cli import read as infer
 
     cfg, ckpt = recognizer_ckpt
     args = infer.parse_args(["--image", str(tmp_path), "--mode", "rec", "--rec_ckpt", ckpt, "--rec_config", CRNN_TINY,
@@ -150,7 +150,7 @@ def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path,
 
 def test_word_spotting_needs_box_and_text():
     page = Page(100, 100, [])
-    from src.e2e import Word
+    from sceneocr.e2e import Word
 
     page.words = [Word((0, 0, 50, 20), "EXIT", 0.9), Word((0, 30, 50, 50), "open", 0.8),
                   Word((0, 30, 50, 50), "Open", 0.7), Word((60, 60, 90, 90), "", 0.5)]
@@ -199,7 +199,7 @@ def files_in(folder):
 
 
 def test_infer_outputs_never_overwrite_inputs_or_each_other(tmp_path, recognizer_ckpt, monkeypatch, capsys):
-    import infer
+    from sceneocr.cli import read as infer
 
     cfg, ckpt = recognizer_ckpt
     sample = scene()

@@ -4,21 +4,21 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.crnn.loss import CRNNWithLoss
-from src.crnn.model import CRNNInference
-from src.crnn.recognizer import Recognizer
-from src.data.charset import Charset
-from src.data.render import BUILTIN_FONT
-from src.data.detection_pipeline import DetectionDataset
-from src.data.synth_scenes import SyntheticScenes
-from src.deeptext import DeepTextDetector, DeepTextWithLoss
-from src.deeptext.boxes import pairwise_iou_np
-from src.deeptext.detector import TextDetector
-from src.e2e import OCRPredictor
-from src.e2e.predictor import crop_with_margin
-from src.engine.train_step import TrainStep
-from src.metrics.text import edit_distance, standard_normalize
-from src.models import create_model
+from sceneocr.crnn.loss import CRNNWithLoss
+from sceneocr.crnn.model import CRNNInference
+from sceneocr.crnn.recognizer import Recognizer
+from sceneocr.data.charset import Charset
+from sceneocr.data.render import BUILTIN_FONT
+from sceneocr.data.detection_pipeline import DetectionDataset
+from sceneocr.data.synth_scenes import SyntheticScenes
+from sceneocr.deeptext import DeepTextDetector, DeepTextWithLoss
+from sceneocr.deeptext.boxes import pairwise_iou_np
+from sceneocr.deeptext.detector import TextDetector
+from sceneocr.e2e import OCRPredictor
+from sceneocr.e2e.predictor import crop_with_margin
+from sceneocr.engine.train_step import TrainStep
+from sceneocr.metrics.text import edit_distance, standard_normalize
+from sceneocr.models import create_model
 
 
 def train_detector(scene, steps):

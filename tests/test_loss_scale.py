@@ -5,8 +5,8 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.engine.train_step import LossScaledTrainStep, TrainStep, build_train_step
-from src.engine.precision import resolve_loss_scale, resolve_precision
+from sceneocr.engine.train_step import LossScaledTrainStep, TrainStep, build_train_step
+from sceneocr.engine.precision import resolve_loss_scale, resolve_precision
 
 
 class SquaredError(nn.Cell):

@@ -1,6 +1,6 @@
 import pytest
 
-from src.metrics.text import (RecognitionMetrics, edit_distance, normalized_edit_similarity,
+from sceneocr.metrics.text import (RecognitionMetrics, edit_distance, normalized_edit_similarity,
                               standard_normalize)
 
 

@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from src.data.detection import DetectionSample, read_detection_dataset
-from src.data.detection_pipeline import DetectionDataset, rescale_and_crop
-from src.data.holdout import is_held_out
-from src.geometry import box_corners, clip_polygon_to_box, pairwise_box_quad_iou, pairwise_iou, polygon_area
-from src.metrics.detection import DetectionMetrics, match_quads, match_standard
+from sceneocr.data.detection import DetectionSample, read_detection_dataset
+from sceneocr.data.detection_pipeline import DetectionDataset, rescale_and_crop
+from sceneocr.data.holdout import is_held_out
+from sceneocr.geometry import box_corners, clip_polygon_to_box, pairwise_box_quad_iou, pairwise_iou, polygon_area
+from sceneocr.metrics.detection import DetectionMetrics, match_quads, match_standard
 
 
 def test_a_fixed_factor_scales_boxes_exactly_and_pads_a_smaller_image():
@@ -63,9 +63,9 @@ def test_multiscale_draws_are_reproducible_and_off_keeps_the_old_path():
 
 
 def test_the_config_checks_and_passes_the_scale_range():
-    from src.cli import default_config
-    from src.config import ConfigError, load_config
-    from src.deeptext.task import build_dataset, validation_config
+    from sceneocr.model_config import default_config
+    from sceneocr.config import ConfigError, load_config
+    from sceneocr.deeptext.task import build_dataset, validation_config
 
     defaults = default_config("deeptext")
     cfg = load_config(defaults, ["--data.augment.scale_range", "[0.5, 1.5]", "--eval.test_scales", "[1.25]"],
@@ -109,7 +109,7 @@ def test_ic15_scenes_are_held_back_by_file_name_and_keep_their_quadrilaterals(tm
 
 
 def test_parse_dataset_arg_reads_the_ic15_holdout():
-    from src.deeptext.task import parse_dataset_arg
+    from sceneocr.deeptext.task import parse_dataset_arg
 
     assert parse_dataset_arg("ic15:I:G:only") == {"format": "ic15", "images": "I", "annotations": "G",
                                                   "holdout": "only"}

@@ -4,8 +4,8 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.native import library
-from src.native.layers import NativeGradMaxPool2d, max_pool
+from sceneocr.native import library
+from sceneocr.native.layers import NativeGradMaxPool2d, max_pool
 
 pytestmark = pytest.mark.skipif(library("max_pool") is None, reason="native kernels unavailable (no g++, or OCR_NATIVE_KERNELS=0)")
 

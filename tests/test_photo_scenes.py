@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED
-from src.data.photo_scenes import PhotoScenes, texture_map
+from sceneocr.data.photo_scenes import PhotoScenes, texture_map
 
 FONTS = os.path.join(SHARED, "train", "fonts")
 BSDS = os.path.join(SHARED, "train", "backgrounds", "bsds500")

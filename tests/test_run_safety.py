@@ -13,17 +13,16 @@ import mindspore as ms
 import numpy as np
 import pytest
 
-import export
-import train
+from sceneocr.cli import export, train
 from conftest import ROOT
-from src.cli import config_for
-from src.config import load_config, save_config
-from src.crnn import task as crnn_task
-from src.deeptext import task as deeptext_task
-from src.engine import checkpoint as checkpoint_module
-from src.engine.checkpoint import (CheckpointManager, atomic_save, load_checkpoint, read_checkpoint_config,
+from sceneocr.model_config import resolve_config
+from sceneocr.config import load_config, save_config
+from sceneocr.crnn import task as crnn_task
+from sceneocr.deeptext import task as deeptext_task
+from sceneocr.engine import checkpoint as checkpoint_module
+from sceneocr.engine.checkpoint import (CheckpointManager, atomic_save, load_checkpoint, read_checkpoint_config,
                                    average_checkpoints, read_checkpoint_state, save_release_weights)
-from src.engine.trainer import Trainer, TrainingInterrupted, get_logger
+from sceneocr.engine.trainer import Trainer, TrainingInterrupted, get_logger
 
 CRNN_TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
@@ -157,10 +156,10 @@ def test_checkpoint_is_read_with_its_own_config_not_the_file_beside_it(run_copy)
     other = load_config(CRNN_CPU)
     other["charset"]["alphabet"] = "abc"
     save_config(other, str(run_copy / "config.yaml"))  # the file beside it now says something else
-    cfg = config_for("crnn", ckpt)
+    cfg = resolve_config("crnn", ckpt)
     assert cfg["model"]["name"] == "crnn_vgg_tiny" and cfg["charset"]["alphabet"] == stored["charset"]["alphabet"]
     crnn_task.load_recognizer(cfg, ckpt)
-    assert config_for("crnn", ckpt, overrides=["--eval.batch_size", "8"])["eval"]["batch_size"] == 8
+    assert resolve_config("crnn", ckpt, overrides=["--eval.batch_size", "8"])["eval"]["batch_size"] == 8
 
 
 def test_float16_release_weights_load_into_the_float32_model(run_copy, tmp_path):
@@ -170,7 +169,7 @@ def test_float16_release_weights_load_into_the_float32_model(run_copy, tmp_path)
     assert not [k for k in params if k.startswith(("moment", "global_step", "beta"))]
     assert {str(v.dtype) for k, v in params.items() if not k.startswith("train_state.")} == {"Float16"}
     assert os.path.getsize(release) < os.path.getsize(ckpt) / 2
-    cfg = config_for("crnn", release)  # the config travels with the weights
+    cfg = resolve_config("crnn", release)  # the config travels with the weights
     images = np.random.default_rng(0).normal(size=(2, 3, 32, 100)).astype(np.float32)
     reference = crnn_task.load_recognizer(cfg, ckpt).log_probs(images)
     np.testing.assert_allclose(crnn_task.load_recognizer(cfg, release).log_probs(images), reference, atol=2e-2)
@@ -202,7 +201,7 @@ def test_averaged_checkpoint_is_the_mean_of_the_weights_and_reads_like_any_other
     assert len(floats) > 20
     for name in floats:  # (w + 3w) / 2 = 2w
         np.testing.assert_allclose(averaged[name].asnumpy(), 2 * original[name].asnumpy(), rtol=1e-6, err_msg=name)
-    cfg = config_for("crnn", average)  # the first checkpoint's config travels with the average
+    cfg = resolve_config("crnn", average)  # the first checkpoint's config travels with the average
     assert cfg["model"]["name"] == "crnn_vgg_tiny"
     images = np.random.default_rng(0).normal(size=(1, 3, 32, 100)).astype(np.float32)
     assert np.isfinite(crnn_task.load_recognizer(cfg, average).log_probs(images)).all()
@@ -342,9 +341,9 @@ def test_export_reads_the_checkpoints_own_config(run_copy, tmp_path, monkeypatch
 def test_other_models_checkpoint_is_refused_by_config_resolution(run_copy, deeptext_ckpt):
     with pytest.raises(ValueError, match=r"crnn-step\d+\.ckpt: a crnn checkpoint \(model crnn_vgg_tiny\), "
                                          r"but a deeptext checkpoint is needed"):
-        config_for("deeptext", latest(run_copy))
+        resolve_config("deeptext", latest(run_copy))
     with pytest.raises(ValueError, match="deeptext.ckpt: does not fit this model: .* missing"):
-        crnn_task.load_recognizer(config_for("crnn", deeptext_ckpt), deeptext_ckpt)
+        crnn_task.load_recognizer(resolve_config("crnn", deeptext_ckpt), deeptext_ckpt)
 
 
 def test_swapped_checkpoints_of_old_runs_are_one_line_errors(tmp_path, deeptext_ckpt):
@@ -365,7 +364,7 @@ def test_swapped_checkpoints_of_old_runs_are_one_line_errors(tmp_path, deeptext_
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert [line for line in out.stderr.splitlines() if line.startswith("error:")] == [
         f"error: {ckpt}: a crnn checkpoint (model crnn_vgg_tiny, says {run / 'config.yaml'}), "
-        f"but a deeptext checkpoint is needed here (swapped --det_ckpt and --rec_ckpt?)"]
+        f"but a deeptext checkpoint is needed here (swapped the detector's and the recogniser's checkpoints?)"]
 
 
 # --- item 13: interrupted saves, stale temporaries, fsync, Ctrl-C ---------------------------------------

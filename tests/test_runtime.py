@@ -9,7 +9,7 @@ from conftest import ROOT
 PROGRAM = """
 import sys
 sys.path.insert(0, {root!r})
-from src.runtime import setup_run
+from sceneocr.runtime import setup_run
 setup_run("CPU")
 import os, numpy as np, mindspore as ms, mindspore.nn as nn
 conv = nn.Conv2d(32, 32, 3, pad_mode="pad", padding=1)

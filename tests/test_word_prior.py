@@ -1,17 +1,18 @@
-"""The word prior: greedy CTC readings rescored with word frequencies (src/crnn/word_prior.py, decode.prior_decode)."""
+"""The word prior: greedy CTC readings rescored with word frequencies (sceneocr/crnn/word_prior.py, decode.prior_decode)."""
+import importlib
 import math
 
 import mindspore as ms
 import numpy as np
 import pytest
 
-from src.cli import config_for
-from src.config import ConfigError
-from src.crnn.decode import ctc_log_likelihood, ctc_log_likelihoods, greedy_decode, prior_decode
-from src.crnn.recognizer import Recognizer
-from src.crnn.task import make_recognizer
-from src.crnn.word_prior import WordPrior, english_word_prior, word_prior_from_config
-from src.data.charset import Charset
+from sceneocr.model_config import resolve_config
+from sceneocr.config import ConfigError
+from sceneocr.crnn.decode import ctc_log_likelihood, ctc_log_likelihoods, greedy_decode, prior_decode
+from sceneocr.crnn.recognizer import Recognizer
+from sceneocr.crnn.task import make_recognizer
+from sceneocr.crnn.word_prior import WordPrior, english_word_prior, word_prior_from_config
+from sceneocr.data.charset import Charset
 from tests.test_ctc import brute_force_nll
 
 CHARSET = Charset()  # the shipped 36 classes
@@ -111,14 +112,14 @@ def test_recogniser_reports_the_fused_and_the_greedy_reading():
 
 
 def test_config_turns_the_prior_on_and_refuses_what_cannot_work():
-    cfg = config_for("crnn")
+    cfg = resolve_config("crnn")
     assert cfg["eval"]["word_prior"]["vocabulary"] == 0
     assert make_recognizer(lambda images: images, cfg).word_prior is None
-    cfg = config_for("crnn", overrides=["--eval.word_prior.vocabulary", "3000", "--eval.word_prior.weight", "0.5"])
+    cfg = resolve_config("crnn", overrides=["--eval.word_prior.vocabulary", "3000", "--eval.word_prior.weight", "0.5"])
     recognizer = make_recognizer(lambda images: images, cfg)
     assert len(recognizer.word_prior) > 2000 and recognizer.prior_weight == 0.5 and recognizer.prior_max_edits == 2
     with pytest.raises(ConfigError, match="floor"):
-        config_for("crnn", overrides=["--eval.word_prior.floor", "0"])
+        resolve_config("crnn", overrides=["--eval.word_prior.floor", "0"])
     with pytest.raises(ValueError, match="upper-case"):
         word_prior_from_config(cfg, Charset("abcABC", case_fold=False))
     assert word_prior_from_config(cfg, Charset("abcdefghijklmnopqrstuvwxyz", case_fold=False))[1] == 0.5
@@ -127,7 +128,7 @@ def test_config_turns_the_prior_on_and_refuses_what_cannot_work():
 
 
 def test_infer_word_prior_option_overrides_the_config(monkeypatch):
-    import infer
+    from sceneocr.cli import read as infer
 
     seen = {}
 
@@ -135,7 +136,7 @@ def test_infer_word_prior_option_overrides_the_config(monkeypatch):
         seen["prior"] = cfg["eval"]["word_prior"]
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr("src.backends.load_recognizer", fake_load_recognizer)
+    monkeypatch.setattr("sceneocr.backends.load_recognizer", fake_load_recognizer)
     args = infer.parse_args(["--mode", "rec", "--image", "x.png", "--word_prior", "0"])
     with pytest.raises(RuntimeError, match="stop here"):
         infer.build_predictor(args)
@@ -143,9 +144,7 @@ def test_infer_word_prior_option_overrides_the_config(monkeypatch):
 
 
 def load_tuning_script():
-    from conftest import load_script
-
-    return load_script("tune_word_prior")
+    return importlib.import_module("sceneocr.cli.tune_word_prior")
 
 
 def test_tuning_script_scores_settings_as_the_decoder_reads():
@@ -180,8 +179,8 @@ def test_tuning_script_agrees_with_the_decoder_on_every_setting():
 
 
 def test_from_pretrained_turns_the_prior_off_on_request(monkeypatch):
-    from src.e2e import OCRPredictor
-    from src.weights import read_manifest
+    from sceneocr.e2e import OCRPredictor
+    from sceneocr.weights import read_manifest
 
     if not read_manifest().get("crnn") or not read_manifest().get("deeptext"):
         pytest.skip("no shipped weights")

@@ -1,0 +1,6 @@
+"""``python -m sceneocr``: the ``sceneocr`` command."""
+import sys
+
+from sceneocr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,518 @@
+"""Inference backends: a trained CRNN or DeepText run by MindSpore, or exported once to ONNX and run by
+ONNX Runtime, in fp32 or int8.
+
+    recognizer = load_recognizer(cfg, ckpt, backend="onnxruntime", batch_size=64)
+    detector = load_detector(cfg, ckpt, backend="auto")
+
+``mindspore`` runs the checkpoint's own graph and is always there. ``onnxruntime`` exports the checkpoint
+the way ``export.py --file_format ONNX`` does into a cache folder (``OCR_ONNX_CACHE_DIR``, default ``onnx/``
+in ``OCR_CACHE_DIR`` or ``~/.cache/mindspore_ocr``), named by the checkpoint's SHA-256 and a hash of
+everything that shapes the graph (model, image and charset config, batch size, MindSpore version), and runs
+that file with ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises the exported file once with
+``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8, ranges from real
+training images in ``../shared/train``: word crops for CRNN, scenes for DeepText, none of those held back
+for validation); without those images it runs the fp32 file and says so once. ``auto`` takes the first of
+``AUTO[task]`` that can run here (int8 where calibration images are found).
+
+ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (``eval.rec_widths``, which
+the shipped CRNN's release settings set to five widths; else the trained width),
+and batches are padded up to the exported batch size (see sceneocr.exported.OnnxModel).
+"""
+import contextlib
+import functools
+import glob
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+
+BACKENDS = ("mindspore", "onnxruntime", "onnxruntime-int8")
+CHOICES = ("auto",) + BACKENDS
+# What ``auto`` runs, first choice first, of those that can run here. ONNX Runtime fp32 gives MindSpore's
+# outputs (logits within 1e-4, the same boxes; tests/test_backends.py) faster (CRNN at batch 64: 150.9
+# against 58.8 images/s; DeepText at 576x960: 1.84 against 2.49 s). int8, where there are calibration images,
+# is faster again and within issue 12's accuracy limits on the shipped models: the CRNN (release 7, at its release
+# widths) reads IC03_860 at 87.44 % against 87.21 % fp32 (held-back words 72.39 against 72.82 %, 0.5 allowed;
+# release 6 85.35 % and 71.1 % in both) at 246.2 images/s (release 4, back to back with PyTorch); DeepText, its heads
+# fp32, 0.77 s at 576x960 (3.2x MindSpore) with held-back pooled F 0.652 against 0.661 (0.01 allowed).
+AUTO = {"crnn": ("onnxruntime-int8", "onnxruntime", "mindspore"),
+        "deeptext": ("onnxruntime-int8", "onnxruntime", "mindspore")}
+# Static int8 in QOperator form (QLinearConv / QLinearMatMul nodes). QDQ needs opset 13 for per-channel
+# scales (MindSpore exports opset 11) and, once converted, ran no faster: CRNN at batch 64, 112.5 against
+# 112.1 images/s, both twice the fp32 file's 57.6 (2 cores, with a training run alongside).
+INT8_FORMAT = "QOperator"
+# Relu and MaxPool quantised too, so activations stay uint8 from one convolution to the next: DeepText at
+# 384x640 0.77 s against 0.86 s with Conv, MatMul and Gemm alone (fp32: 1.55 s); CRNN the same either way.
+INT8_OPS = ("Conv", "MatMul", "Gemm", "Relu", "MaxPool")
+# Layers that stay fp32 (named in their weights' names). The CRNN's classifier, whose scores are read directly.
+# DeepText's whole RPN and R-CNN head: with only their score and box layers fp32, the shipped detector lost
+# 0.022 pooled F on the held-back scenes (0.639 against 0.661), with the backbone alone in int8 0.009 (0.652
+# with percentile ranges; the same with 16 calibration scenes as with 8); the heads are ~5 % of the work.
+# The first convolution, which reads the image itself, stays fp32 too (6 % of DeepText's int8 time).
+FP32_LAYERS = {"crnn": ("classifier",), "deeptext": ("rpn_head", "roi_align", "rcnn_head")}
+# Activation ranges per task. CRNN: the 99.99th percentile of the calibration activations, not their extremes
+# (on a CRNN with ImageNet VGG16 convolutions, random LSTM and classifier, against its fp32 file, on 20 real
+# crops: mean |log-prob difference| 0.268 and 85.4 % of time steps with the same best class for min-max ranges,
+# 0.224 and 91.2 % for the percentile, 0.184 and 92.5 % with the first convolution in fp32 as well).
+# DeepText: the extremes (min-max). The shipped detector, pooled F on the held-back scenes against fp32 0.661
+# at 384x640 and 0.627 at 576x960: percentile 99.99 0.652 and 0.565 (99.999 at 576x960: 0.609), min-max
+# 0.667 and 0.624; at both sizes merged 0.658 (percentile) against 0.714 (min-max; fp32 0.687). Min-max also
+# calibrates faster (no histograms).
+CALIBRATION = {"crnn": ("Percentile", 99.99), "deeptext": ("MinMax", None)}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_TRAIN = os.path.join(ROOT, "..", "shared", "train")
+# The predictor's word crops on ONNX backends go 8 at a time: batch 8 runs at 83 % of batch 64's images/s
+# (CRNN, onnxruntime fp32), and a photograph with 5 words pads them to 8 instead of MindSpore's 32.
+CROP_BATCH = 8
+CALIBRATION_CROPS = 128     # word crops, spread evenly over the IC15 and IIIT5K training crops
+CALIBRATION_SCENES = 8      # scene photographs, spread over the IC03 and SVT training scenes
+EXPORT_VERSION = 1          # part of every cache name: raise it when export or quantisation changes
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+_said = set()
+
+
+class ExportFailed(ValueError):
+    pass
+
+
+class QuantizationFailed(ExportFailed):
+    """The fp32 export worked and quantising it did not: ``auto`` runs that fp32 file instead."""
+
+
+class NoCalibration(QuantizationFailed):
+    """Neither shipped ranges for this input size nor calibration images: the fp32 file runs, and says so."""
+
+
+def _say_once(message):
+    if message not in _said:
+        _said.add(message)
+        print(message, file=sys.stderr)
+
+
+def onnxruntime_available():
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend, task, ckpt):
+    """The backend that will run: ``auto`` becomes the first of ``AUTO[task]`` that can run here (ONNX
+    backends need onnxruntime and a checkpoint file to export, int8 also calibration images); an explicit
+    one that cannot is an error."""
+    if backend not in CHOICES:
+        raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(CHOICES)})")
+    if backend == "auto":
+        return next(b for b in AUTO[task] if _runs_here(b, task, ckpt))
+    if backend != "mindspore" and not onnxruntime_available():
+        raise ValueError(f"backend {backend} needs onnxruntime (pip install onnxruntime), or use --backend mindspore")
+    if backend != "mindspore" and not ckpt:
+        raise ValueError(f"backend {backend} exports a checkpoint and none was given; use --backend mindspore")
+    return backend
+
+
+def _runs_here(backend, task, ckpt):
+    """ONNX backends need onnxruntime and a checkpoint to export; int8 also real images to calibrate on."""
+    if backend == "mindspore":
+        return True
+    if not (ckpt and onnxruntime_available()):
+        return False
+    return backend != "onnxruntime-int8" or has_shipped_ranges(task, ckpt) or bool(calibration_images(task))
+
+
+def has_shipped_ranges(task, ckpt):
+    from sceneocr.weights import shipped_calibration
+
+    return bool(shipped_calibration(ckpt, task)) and _ranges_api()
+
+
+def _ranges_api():
+    """Whether this onnxruntime quantises from ranges computed elsewhere (``calibration_cache_path``)."""
+    import inspect
+
+    from onnxruntime.quantization import quantize_static
+
+    return "calibration_cache_path" in inspect.signature(quantize_static).parameters
+
+
+def cache_folder():
+    """``OCR_ONNX_CACHE_DIR``, else ``onnx/`` in the project's cache (``OCR_CACHE_DIR``, ~/.cache/mindspore_ocr)."""
+    from sceneocr.vgg16_weights import cache_dir
+
+    folder = os.environ.get("OCR_ONNX_CACHE_DIR") or os.path.join(cache_dir(), "onnx")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+_digests = {}
+
+
+def _checkpoint_digest(path):
+    from sceneocr.vgg16_weights import sha256_of
+
+    stat = os.stat(path)
+    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = sha256_of(path)
+    return _digests[key]
+
+
+def cache_name(task, cfg, ckpt, batch_size):
+    """``<task>-<checkpoint SHA-256>-<settings hash>-b<batch>``: the settings are what shapes the graph."""
+    import mindspore
+
+    settings = {"task": task, "batch_size": batch_size, "mindspore": mindspore.__version__,
+                "version": EXPORT_VERSION, **{k: cfg.get(k) for k in ("model", "image", "charset")}}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{task}-{_checkpoint_digest(ckpt)[:16]}-{digest[:12]}-b{batch_size}"
+
+
+def exported_onnx(task, cfg, ckpt, batch_size):
+    """The checkpoint as an fp32 ONNX file in the cache, exported on first use."""
+    import importlib
+
+    path = os.path.join(cache_folder(), cache_name(task, cfg, ckpt, batch_size) + ".onnx")
+    if os.path.isfile(path):
+        return path
+    _say_once(f"exporting {task} to ONNX once (kept in {os.path.dirname(path)})")
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".export-") as tmp:
+        try:
+            written = importlib.import_module(f"sceneocr.{task}.task").export(cfg, ckpt, "ONNX",
+                                                                         os.path.join(tmp, "model"), batch_size)
+        except (RuntimeError, TypeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ExportFailed(f"{ckpt}: MindSpore cannot export {task} to ONNX ({first})") from None
+        os.replace(written, path)  # whole or not at all: another process may be reading the cache
+    return path
+
+
+def _spread(paths, count):
+    """``count`` paths evenly spaced through the sorted list (all of them when there are fewer)."""
+    paths = sorted(paths)
+    if len(paths) <= count:
+        return paths
+    step = len(paths) / count
+    return [paths[int(k * step)] for k in range(count)]
+
+
+# Calibration sources: (dataset key of sceneocr.data.holdout, its root under ../shared/train, image pattern).
+CALIBRATION_SOURCES = {
+    "crnn": [("ic15_words", "ic15_words_train", "*"), ("iiit5k", "iiit5k_train", "train/*")],
+    "deeptext": [("ic03", "ic03_train/SceneTrialTrain", "*/*"), ("svt", "svt_train", "img/*")],
+}
+
+
+def calibration_images(task):
+    """Real training images to calibrate int8 ranges on: word crops (CRNN) or scenes (DeepText), spread over
+    the training splits in ../shared/train, leaving out what sceneocr.data.holdout keeps back for validation."""
+    count = CALIBRATION_CROPS if task == "crnn" else CALIBRATION_SCENES
+    return list(_calibration_images(task, SHARED_TRAIN, count))
+
+
+@functools.lru_cache(maxsize=None)
+def _calibration_images(task, shared_train, count):
+    # Listed once per process: backend choice and each exported width ask again (thousands of crops, SHA-1 each).
+    from sceneocr.data.holdout import is_held_out
+
+    found = []
+    for dataset, root, pattern in CALIBRATION_SOURCES[task]:
+        folder = os.path.join(shared_train, root)
+        found += [p for p in glob.glob(os.path.join(folder, pattern)) if p.lower().endswith(IMAGE_EXTENSIONS)
+                  and not is_held_out(dataset, os.path.relpath(p, folder).replace(os.sep, "/"))]
+    return tuple(_spread(found, count))
+
+
+def _read_rgb(path):
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def calibration_batches(task, cfg, paths, batch_size):
+    """The calibration images preprocessed as the model sees them, in batches of exactly ``batch_size``."""
+    import numpy as np
+
+    images = [image for image in map(_read_rgb, paths) if image is not None]
+    if not images:
+        raise QuantizationFailed(f"onnxruntime-int8: none of the {len(paths)} calibration images could be read")
+    if task == "crnn":
+        from sceneocr.data.words import prepare_word
+
+        size = cfg["image"]
+        inputs = [prepare_word(image, size["height"], size["width"], size["channels"]) for image in images]
+    else:
+        from sceneocr.data.detection_pipeline import normalize, resize
+
+        m = cfg["model"]
+        inputs = [normalize(resize(image, np.zeros((0, 4), np.float32), m["image_height"], m["image_width"],
+                                   cfg["data"]["keep_ratio"])[0]) for image in images]
+    batches = max(1, len(inputs) // batch_size)
+    return [np.stack([inputs[(b * batch_size + k) % len(inputs)] for k in range(batch_size)])
+            for b in range(batches)]
+
+
+def _calibration_key(task):
+    method, percentile = CALIBRATION[task]
+    return str(percentile) if method == "Percentile" else method  # the percentile alone, as caches were named
+
+
+def input_shape_key(task, cfg):
+    """``channels x height x width`` of the model's input: what a set of calibration ranges belongs to."""
+    if task == "crnn":
+        return f"{cfg['image']['channels']}x{cfg['image']['height']}x{cfg['image']['width']}"
+    return f"3x{cfg['model']['image_height']}x{cfg['model']['image_width']}"
+
+
+def _int8_settings(task, calibration):
+    return hashlib.sha256(f"{INT8_FORMAT} {sorted(INT8_OPS)} {FP32_LAYERS[task]} first conv fp32, one batch at a time "
+                          f"{_calibration_key(task)} {calibration}".encode()).hexdigest()[:12]
+
+
+def quantized_onnx(task, cfg, ckpt, batch_size):
+    """The exported model with static int8 quantisation. Its activation ranges are the ones shipped with the
+    release (weights/<task>.calibration.json, so every machine builds the same int8 model), else computed on
+    real training images under ../shared/train; with neither, :class:`NoCalibration`."""
+    from sceneocr.weights import shipped_calibration
+
+    fp32 = exported_onnx(task, cfg, ckpt, batch_size)
+    shipped = shipped_calibration(ckpt, task) if _ranges_api() else None
+    ranges = ((shipped or {}).get("ranges") or {}).get(input_shape_key(task, cfg))
+    if ranges is not None:
+        calibration = hashlib.sha256(json.dumps(ranges, sort_keys=True).encode()).hexdigest()
+        source = f"the ranges shipped with {os.path.basename(ckpt)}"
+        paths = None
+    else:
+        paths = calibration_images(task)
+        if not paths:
+            raise NoCalibration(f"onnxruntime-int8: no calibration ranges shipped for {task} at "
+                                f"{input_shape_key(task, cfg)} and no calibration images under "
+                                f"{os.path.normpath(SHARED_TRAIN)}")
+        calibration = hashlib.sha256("\n".join(os.path.relpath(p, SHARED_TRAIN) for p in paths).encode()).hexdigest()
+        source = f"{len(paths)} training images from {os.path.normpath(SHARED_TRAIN)}"
+    path = f"{fp32[:-len('.onnx')]}-int8-{_int8_settings(task, calibration)}.onnx"
+    if os.path.isfile(path):
+        return path
+    _say_once(f"onnxruntime-int8: quantising {task} once, calibrated on {source}")
+    _quantize(task, cfg, fp32, path, batch_size, ranges=ranges, paths=paths)
+    return path
+
+
+def calibration_ranges(task, cfg, ckpt, batch_size):
+    """Activation ranges of the model at ``cfg``'s input size computed on the calibration images (what
+    ``sceneocr calibrate`` ships with a release)."""
+    paths = calibration_images(task)
+    if not paths:
+        raise NoCalibration(f"no calibration images under {os.path.normpath(SHARED_TRAIN)}")
+    if not _ranges_api():
+        raise QuantizationFailed("this onnxruntime cannot save calibration ranges (calibration_cache_path); "
+                                 "upgrade it (pip install -r requirements.txt)")
+    fp32 = exported_onnx(task, cfg, ckpt, batch_size)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(fp32), prefix=".ranges-") as tmp:
+        ranges_path = os.path.join(tmp, "ranges.json")
+        _quantize(task, cfg, fp32, os.path.join(tmp, "int8.onnx"), batch_size, paths=paths, save_ranges=ranges_path)
+        with open(ranges_path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+def _quantize(task, cfg, fp32, path, batch_size, ranges=None, paths=None, save_ranges=None):
+    """Quantise ``fp32`` into ``path`` with ``ranges`` (ONNX Runtime's calibration data, as shipped) or ranges
+    computed on the images ``paths`` (written to ``save_ranges`` when given)."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Batches(CalibrationDataReader):
+        """The calibration feeds; with ``CalibStridedMinMax`` the calibrator reads them a stride at a time
+        and merges its histograms, rather than keeping every activation of every batch in memory."""
+
+        def __init__(self, name, batches):
+            self.feeds = [{name: batch} for batch in batches]
+            self.set_range(0, len(self.feeds))
+
+        def __len__(self):
+            return len(self.feeds)
+
+        def set_range(self, start_index, end_index):
+            self.pending = iter(self.feeds[start_index:end_index])
+
+        def get_next(self):
+            return next(self.pending, None)
+
+    import onnx
+
+    input_name = onnx.load(fp32, load_external_data=False).graph.input[0].name
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".quantize-") as tmp:
+        prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
+        options, reader = {}, None
+        if ranges is not None:
+            options["calibration_cache_path"] = os.path.join(tmp, "ranges.json")
+            with open(options["calibration_cache_path"], "w", encoding="utf-8") as handle:
+                json.dump(ranges, handle)
+        else:
+            reader = Batches(input_name, calibration_batches(task, cfg, paths, batch_size))
+            if save_ranges:
+                options["calibration_cache_path"] = save_ranges
+        try:
+            # ONNX shape inference and ONNX Runtime's graph optimisation (batch norms folded into the
+            # convolutions); the symbolic shape inference gives up on MindSpore's LSTM export, and fixed
+            # shapes need none.
+            quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+            nodes = onnx.load(prepared).graph.node
+            keep = [node.name for node in nodes
+                    if len(node.input) > 1 and any(f"{layer}." in node.input[1] for layer in FP32_LAYERS[task])]
+            keep += [next(node.name for node in nodes if node.op_type == "Conv")]
+            method, percentile = CALIBRATION[task]
+            # One batch at a time: far less memory than every activation of every batch at once.
+            extra = {"CalibStridedMinMax": 1, **({"CalibPercentile": percentile} if percentile else {})}
+            with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
+                quantize_static(prepared, quantized, reader,
+                                quant_format=getattr(QuantFormat, INT8_FORMAT), per_channel=True,
+                                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                                op_types_to_quantize=list(INT8_OPS), nodes_to_exclude=keep,
+                                calibrate_method=getattr(CalibrationMethod, method), extra_options=extra, **options)
+        except Exception as exc:  # noqa: BLE001 - onnx and onnxruntime raise many kinds; one line names it
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise QuantizationFailed(f"{fp32}: onnxruntime cannot quantise {task} to int8 ({first})") from None
+        os.replace(quantized, path)
+
+
+def model_file(task, cfg, ckpt, backend, batch_size):
+    """The ONNX file ``backend`` runs for this checkpoint, made on first use; None for ``mindspore``."""
+    if backend == "mindspore":
+        return None
+    if backend == "onnxruntime":
+        return exported_onnx(task, cfg, ckpt, batch_size)
+    if backend == "onnxruntime-int8":
+        return quantized_onnx(task, cfg, ckpt, batch_size)
+    raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+
+
+def exported_backend(path):
+    """What runs an exported file: ONNX Runtime for .onnx, MindSpore for .mindir."""
+    return "onnxruntime" if str(path).lower().endswith(".onnx") else "mindspore"
+
+
+def with_width(cfg, width):
+    return {**cfg, "image": {**cfg["image"], "width": int(width)}}
+
+
+class ByWidth:
+    """A CRNN exported once per input width (ONNX shapes are fixed): ``make(width)`` gives the callable for a
+    width, on the first batch of that width."""
+
+    def __init__(self, make):
+        self.make = make
+        self.models = {}
+
+    def model(self, width):
+        if width not in self.models:
+            self.models[width] = self.make(width)
+        return self.models[width]
+
+    def __call__(self, images):
+        return self.model(int(images.shape[-1]))(images)
+
+
+def runnable_file(task, cfg, ckpt, backend, batch_size):
+    """(the backend that runs, its ONNX file or None for MindSpore) for a requested ``backend``. ``auto``
+    runs the fp32 file where quantising fails and MindSpore where the export fails; a backend asked for by
+    name is an error then."""
+    chosen = resolve_backend(backend, task, ckpt)
+    try:
+        return chosen, model_file(task, cfg, ckpt, chosen, batch_size)
+    except NoCalibration as exc:
+        _say_once(f"{exc}: running {task} on onnxruntime (fp32)")
+        return "onnxruntime", exported_onnx(task, cfg, ckpt, batch_size)
+    except ExportFailed as exc:
+        if backend != "auto":
+            raise ExportFailed(f"{exc}; use --backend mindspore") from None
+        # Quantising starts from the fp32 export, which therefore exists: run that.
+        fallback = "onnxruntime" if isinstance(exc, QuantizationFailed) else "mindspore"
+        _say_once(f"{exc}: running {task} on {fallback}")
+        return fallback, exported_onnx(task, cfg, ckpt, batch_size) if fallback == "onnxruntime" else None
+
+
+def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):
+    """A :class:`~sceneocr.crnn.recognizer.Recognizer` on ``backend``; an exported file (``mindir``: .mindir or
+    .onnx) runs as it is. On ONNX backends ``batch_size`` is the exported batch (default ``CROP_BATCH``), which
+    the recogniser's ``batch_size`` then says; it is None where any batch runs as it comes."""
+    from sceneocr.crnn import task as crnn_task
+
+    path, requested = None, backend
+    if mindir:
+        backend = exported_backend(mindir)
+    else:
+        batch_size = batch_size or CROP_BATCH
+        # The config's width now (a checkpoint that does not fit fails here), the others on first use.
+        backend, path = runnable_file("crnn", cfg, ckpt, backend, batch_size)
+    if path:
+        from sceneocr.exported import OnnxModel
+
+        def at_width(width):
+            # Made on the first batch of that width. The config's width exported, so the export is expected to
+            # work at others; quantising may still fail: fp32 then on auto, an error (mid-run) on a named int8.
+            try:
+                return OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size))
+            except QuantizationFailed as exc:
+                if requested != "auto" and not isinstance(exc, NoCalibration):
+                    raise QuantizationFailed(f"{exc}; use --backend onnxruntime") from None
+                _say_once(f"{exc}: reading {width}-px crops in fp32")
+                recognizer.backend = f"{backend}/onnxruntime"  # as load_detector names a mixed run
+                return OnnxModel(exported_onnx("crnn", with_width(cfg, width), ckpt, batch_size))
+
+        cell = ByWidth(at_width)
+        cell.models[cfg["image"]["width"]] = OnnxModel(path)
+        recognizer = crnn_task.make_recognizer(cell, cfg)
+        recognizer.batch_size = batch_size
+    else:
+        recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
+        recognizer.batch_size = None
+    recognizer.backend = backend
+    recognizer.exported = bool(mindir)  # a file of one input width: eval.rec_widths cannot apply
+    return recognizer
+
+
+def with_test_scales(cfg, scales):
+    """The detector config with ``eval.test_scales`` set to ``scales`` (None: as it is)."""
+    if not scales:
+        return cfg
+    from sceneocr.config_schema import RANGES
+
+    problem = RANGES["eval.test_scales"](list(scales))
+    if problem:
+        raise ValueError(f"detector scales {list(scales)}: {problem}")
+    return {**cfg, "eval": {**cfg["eval"], "test_scales": [float(s) for s in scales]}}
+
+
+def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
+    """A :class:`~sceneocr.deeptext.detector.TextDetector` on ``backend``; an exported file runs as it is. With
+    several ``eval.test_scales`` a :class:`~sceneocr.deeptext.detector.MultiScaleDetector`, one model per size."""
+    from sceneocr.deeptext import task as deeptext_task
+    from sceneocr.deeptext.detector import MultiScaleDetector
+
+    scales = cfg["eval"].get("test_scales") or [1.0]
+    if mindir and list(scales) != [1.0]:
+        _say_once(f"{mindir}: an exported detector runs at the size it was exported at; "
+                  f"eval.test_scales {scales} not applied")
+        scales = [1.0]
+    sizes = {}  # scales that round to the same input size run once
+    for scale in scales:
+        sized = deeptext_task.at_scale(cfg, scale)
+        sizes.setdefault((sized["model"]["image_height"], sized["model"]["image_width"]), sized)
+    if len(sizes) > 1:  # the merged boxes get eval.box_scale (MultiScaleDetector), not each size's
+        sizes = {size: {**sized, "eval": {**sized["eval"], "box_scale": [1.0, 1.0]}} for size, sized in sizes.items()}
+    detectors, backends = [], []
+    for sized in sizes.values():
+        chosen, path = (exported_backend(mindir), mindir) if mindir else \
+            runnable_file("deeptext", sized, ckpt, backend, batch_size)
+        detectors.append(deeptext_task.load_detector(sized, ckpt, path))
+        backends.append(chosen)
+    detector = detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors, box_scale=cfg["eval"]["box_scale"])
+    detector.backend = "/".join(dict.fromkeys(backends))  # auto may fall back at one size and not another
+    return detector

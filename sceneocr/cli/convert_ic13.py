@@ -1,0 +1,93 @@
+"""Convert ICDAR 2013 word recognition (Challenge 2 Task 3) to the recognition format.
+
+    python convert_ic13.py --root /data/Challenge2_Test_Task3_Images \\
+        --gt /data/Challenge2_Test_Task3_GT.txt --output data/ic13_857 --filter ic13_857
+
+Ground-truth lines look like ``word_1.png, "Tiredness"`` (CRLF); a label may itself contain quotes
+or commas, so each line is split at the first ", " and one pair of outer quotes is removed.
+Filters: ic13_1015 keeps labels matching ^[A-Za-z0-9]+$, ic13_857 those of 3 or more characters.
+Image names must stay inside --root and be decodable images; other lines are skipped and counted.
+"""
+import os
+import re
+
+from sceneocr.data.convert import (OUTSIDE_ROOT, ConversionError, RecognitionWriter, Summary, check_root,
+                              converter_parser, inside_root, progress, read_image_bytes, run_converter,
+                              write_sample)
+
+_ALNUM = re.compile(r"^[A-Za-z0-9]+$")
+FILTERS = {
+    "none": lambda word: bool(word),
+    "ic13_1015": lambda word: bool(_ALNUM.match(word)),
+    "ic13_857": lambda word: bool(_ALNUM.match(word)) and len(word) >= 3,
+}
+
+
+def parse_gt(path, summary=None):
+    """[(image name, label)]; lines that are not UTF-8 are skipped and counted in ``summary``."""
+    if not os.path.isfile(path):
+        raise ConversionError(f"{path}: file not found")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    entries = []
+    # Records end at LF or CRLF only: a lone CR inside a label is kept (and then refused) rather
+    # than splitting the record in two.
+    for number, data in enumerate(raw.split(b"\n"), 1):
+        try:
+            line = data.decode("utf-8").removesuffix("\r")
+        except UnicodeDecodeError:
+            if summary is not None:
+                summary.skip("line is not UTF-8", f"{path}:{number}")
+            continue
+        if not line.strip():
+            continue
+        if ", " not in line:
+            raise ConversionError(f"{path}:{number}: expected 'image.png, \"label\"', got {line!r}")
+        name, label = line.split(", ", 1)
+        if len(label) >= 2 and label[0] == '"' and label[-1] == '"':
+            label = label[1:-1]
+        entries.append((name.strip(), label))
+    return entries
+
+
+def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite=False):
+    keep = FILTERS[word_filter]
+    check_root(root)
+    summary = Summary(os.path.basename(gt_path))
+    entries = parse_gt(gt_path, summary)
+    with RecognitionWriter(output, fmt, overwrite, protect=(root, gt_path)) as writer:
+        for name, label in progress(entries, desc="ic13"):
+            if not label:
+                summary.skip("empty label", name)
+                continue
+            if not keep(label):
+                summary.skip(f"filtered by {word_filter}", label)
+                continue
+            path = inside_root(root, name)
+            if path is None:
+                summary.skip(OUTSIDE_ROOT, name)
+                continue
+            if not os.path.isfile(path):
+                summary.skip("image missing", name)
+                continue
+            data = read_image_bytes(path)
+            if data is None:
+                summary.skip("not a decodable image", name)
+                continue
+            write_sample(writer, summary, data, label, ext=os.path.splitext(name)[1] or ".png", where=name)
+    return summary
+
+
+def main():
+    parser = converter_parser(__doc__)
+    parser.add_argument("--root", required=True, help="folder with the word images")
+    parser.add_argument("--gt", required=True, help="Challenge2_Test_Task3_GT.txt (or gt.txt)")
+    parser.add_argument("--filter", default="ic13_857", choices=sorted(FILTERS))
+    args = parser.parse_args()
+    print(convert(args.root, args.gt, args.output, args.format, args.filter, args.overwrite).text())
+
+
+if __name__ == "__main__":
+    run_converter(main)

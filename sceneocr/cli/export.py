@@ -1,0 +1,65 @@
+"""Export a trained model for deployment.
+
+    python export.py --model crnn --ckpt best.ckpt --file_format MINDIR --file_name crnn
+    python export.py --model crnn --ckpt best.ckpt --file_format ONNX --batch_size 1
+    python export.py --model crnn --random_weights          # untrained graph, for smoke tests
+
+MINDIR gets a dynamic batch dimension unless --batch_size is given. AIR needs an Ascend device.
+The checkpoint is read with the config stored in it (else its run's config.yaml, else the default);
+a checkpoint that does not fit the model is refused, never exported with random weights.
+"""
+import sys
+
+from sceneocr.cli.common import parse, run_main, task_module
+from sceneocr.runtime import setup_run
+
+FORMATS = ("MINDIR", "ONNX", "AIR")
+
+
+def add_arguments(parser):
+    parser.add_argument("--ckpt", help="checkpoint to export")
+    parser.add_argument("--random_weights", action="store_true",
+                        help="export an untrained model (no --ckpt), e.g. to test a deployment pipeline")
+    parser.add_argument("--file_format", default="MINDIR", type=str.upper, choices=FORMATS)
+    parser.add_argument("--file_name", help="output path without extension (default: the model name)")
+    parser.add_argument("--batch_size", type=int, default=None)
+
+
+class ExportNotSupported(ValueError):
+    pass
+
+
+def check_arguments(args, target):
+    """Refuse bad arguments before MindSpore runs (a failed graph build litters the working folder)."""
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValueError(f"--batch_size must be at least 1 (or omitted for a dynamic MINDIR batch), "
+                         f"got {args.batch_size}")
+    if args.file_format == "AIR" and target != "Ascend":
+        raise ExportNotSupported("AIR export needs an Ascend device (--device_target Ascend with CANN "
+                                 "installed); use MINDIR or ONNX on CPU/GPU")
+    if args.ckpt and args.random_weights:
+        raise ValueError("give --ckpt FILE or --random_weights, not both")
+    if not args.ckpt and not args.random_weights:
+        raise ValueError("give --ckpt FILE to export trained weights (or --random_weights for an untrained model)")
+
+
+def main(argv=None):
+    args, cfg = parse(argv, __doc__, add_arguments)
+    target = cfg["system"]["device_target"]
+    check_arguments(args, target)
+    batch_size = args.batch_size
+    if args.file_format in ("ONNX", "AIR") and batch_size is None:
+        batch_size = 1
+    setup_run(target, seed=cfg["system"]["seed"])
+    task = task_module(args.model)
+    try:
+        path = task.export(cfg, args.ckpt, args.file_format, args.file_name or args.model, batch_size)
+    except (RuntimeError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExportNotSupported(f"MindSpore cannot export {args.model} to {args.file_format}: {first}") from None
+    print(f"exported {path}" + (" (random weights)" if args.random_weights else ""))
+    return path
+
+
+if __name__ == "__main__":
+    run_main(lambda: main(sys.argv[1:]))

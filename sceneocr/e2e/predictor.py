@@ -1,0 +1,262 @@
+"""Image in, words with boxes and text out.
+
+    from sceneocr import ocr_predictor
+    predictor = ocr_predictor()                # the shipped weights; backend="auto" (sceneocr/backends.py)
+    predictor = ocr_predictor(det_ckpt="runs/deeptext/checkpoints/best.ckpt", rec_ckpt="my_crnn.ckpt")
+    page = predictor("photo.jpg")              # path, RGB array or PIL image
+    page.words[0].text, page.words[0].box      # 'exit', (x1, y1, x2, y2) in image pixels
+    page.to_json(); page.render("out.png")
+
+Crops are cut from the original-resolution image with a small margin and recognised in fixed-size batches at
+the recogniser's trained width (or grouped into the widths given as ``rec_widths``), so its graph is compiled
+once per width.
+"""
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+from sceneocr.data.words import pick_width, prepare_word
+
+
+class UnreadableImage(ValueError):
+    pass
+
+
+def load_image(image):
+    """RGB uint8 array from a path, an array (RGB, or grey) or a PIL image."""
+    if isinstance(image, (str, os.PathLike)):
+        path = os.fspath(image)
+        data = np.fromfile(path, np.uint8) if os.path.isfile(path) else np.zeros(0, np.uint8)
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if decoded is None:
+            raise UnreadableImage(f"{path}: {'not found' if not os.path.isfile(path) else 'cannot decode image'}")
+        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
+        return np.asarray(image.convert("RGB"))
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise UnreadableImage(f"expected an H x W x 3 image, got shape {array.shape}")
+    return np.ascontiguousarray(array[..., :3]).astype(np.uint8)
+
+
+@dataclass
+class Word:
+    box: tuple                     # x1, y1, x2, y2 in image pixels
+    text: str = ""
+    det_score: float = 0.0
+    rec_confidence: float = 0.0
+
+
+@dataclass
+class Page:
+    width: int
+    height: int
+    words: list = field(default_factory=list)
+    source: str = ""
+
+    def to_dict(self):
+        return {"source": self.source, "width": self.width, "height": self.height,
+                "words": [asdict(w) for w in self.words]}
+
+    def to_json(self, **kwargs):
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["width"], data["height"], [Word(tuple(w["box"]), w["text"], w["det_score"],
+                                                         w["rec_confidence"]) for w in data["words"]],
+                   data.get("source", ""))
+
+    def render(self, image, path=None):
+        """Boxes and recognised words drawn on ``image`` (array or path); saved when ``path`` is given, which
+        may not be the image itself or the page's source."""
+        from PIL import Image, ImageDraw
+
+        from sceneocr.data.render import BUILTIN_FONT, load_font
+
+        if path:
+            originals = [p for p in (image, self.source) if isinstance(p, (str, os.PathLike)) and p]
+            if any(os.path.exists(p) and os.path.exists(path) and os.path.samefile(p, path) for p in originals):
+                raise ValueError(f"{path}: is the source image; not drawing over it")
+        canvas = Image.fromarray(load_image(image))
+        draw = ImageDraw.Draw(canvas)
+        size = max(12, int(max(self.width, self.height) / 60))
+        font = load_font(BUILTIN_FONT, size)
+        width = max(2, size // 6)
+        for word in self.words:
+            x1, y1, x2, y2 = (int(round(v)) for v in word.box)
+            draw.rectangle([x1, y1, x2, y2], outline=(255, 40, 40), width=width)
+            if word.text:
+                left, top, right, bottom = draw.textbbox((x1, y1), word.text, font=font)
+                offset = bottom - top + 4
+                draw.rectangle([x1, y1 - offset, x1 + right - left + 6, y1], fill=(255, 40, 40))
+                draw.text((x1 + 3, y1 - offset + 1), word.text, fill=(255, 255, 255), font=font)
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            canvas.save(path)
+        return np.asarray(canvas)
+
+
+def crop_with_margin(image, box, margin):
+    """Crop ``box`` enlarged by ``margin`` x its height on every side, clamped to the image."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box
+    pad = margin * max(y2 - y1, 1.0)
+    x1, y1 = int(max(0, np.floor(x1 - pad))), int(max(0, np.floor(y1 - pad)))
+    x2, y2 = int(min(w, np.ceil(x2 + pad))), int(min(h, np.ceil(y2 + pad)))
+    return image[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+
+
+class OCRPredictor:
+    """Composes a :class:`~sceneocr.deeptext.detector.TextDetector` and a :class:`~sceneocr.crnn.recognizer.Recognizer`.
+
+    ``rec_widths`` are the recogniser input widths a crop may be resized to (chosen by its aspect ratio);
+    each is compiled once and fed batches of exactly ``rec_batch_size``."""
+
+    def __init__(self, detector, recognizer, rec_height=32, rec_widths=(100,), rec_channels=3, rec_batch_size=32,
+                 margin=0.08, lexicon=None):
+        self.detector, self.recognizer = detector, recognizer
+        self.rec_height, self.rec_widths = rec_height, tuple(sorted(rec_widths))
+        self.rec_channels = rec_channels
+        self.rec_batch_size = rec_batch_size
+        self.margin = margin
+        self.lexicon = list(lexicon) if lexicon else None
+
+    @classmethod
+    def from_pretrained(cls, backend="auto", word_prior=None, **kwargs):
+        """The shipped detector and recogniser (weights/), with their release settings: :func:`ocr_predictor`."""
+        return ocr_predictor(backend=backend, word_prior=word_prior, **kwargs)
+
+    @classmethod
+    def from_checkpoints(cls, det_ckpt=None, rec_ckpt=None, det_mindir=None, rec_mindir=None, det_cfg=None,
+                         rec_cfg=None, backend="auto", det_scales=None, **kwargs):
+        """Given checkpoints or exported files: :func:`ocr_predictor` without falling back to the shipped weights."""
+        return ocr_predictor(det_ckpt=det_ckpt, rec_ckpt=rec_ckpt, det_exported=det_mindir, rec_exported=rec_mindir,
+                             det_cfg=det_cfg, rec_cfg=rec_cfg, backend=backend, det_scales=det_scales,
+                             pretrained=False, **kwargs)
+
+    @staticmethod
+    def recognizer_options(rec_cfg, recognizer, **kwargs):
+        """The constructor's arguments for ``recognizer`` (built from ``rec_cfg``), ``kwargs`` over them."""
+        image = rec_cfg["image"]
+        # eval.rec_widths, else the width it was trained at (README, Read a photo: how crops are read); an
+        # exported recogniser has one input width.
+        widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
+        if getattr(recognizer, "exported", False):
+            widths = (image["width"],)
+        options = {"rec_height": image["height"], "rec_widths": tuple(widths), "rec_channels": image["channels"],
+                   **kwargs}
+        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
+            options.setdefault("rec_batch_size", recognizer.batch_size)
+        return options
+
+    def _width_for(self, crop):
+        return pick_width(crop.shape[1] / max(crop.shape[0], 1), self.rec_widths, self.rec_height)
+
+    def _prepare(self, crop, width):
+        return prepare_word(crop, self.rec_height, width, self.rec_channels)
+
+    def recognize_crops(self, crops, lexicon=None):
+        """[(text, confidence)] for RGB word crops, batched by width."""
+        lexicon = lexicon if lexicon is not None else self.lexicon
+        results = [None] * len(crops)
+        groups = {}
+        for index, crop in enumerate(crops):
+            groups.setdefault(self._width_for(crop), []).append(index)
+        for width, indices in groups.items():
+            for start in range(0, len(indices), self.rec_batch_size):
+                chunk = indices[start:start + self.rec_batch_size]
+                batch = np.stack([self._prepare(crops[i], width) for i in chunk])
+                pad = self.rec_batch_size - len(chunk)
+                if pad:
+                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
+                lexicons = [lexicon] * self.rec_batch_size if lexicon else None
+                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons, count=len(chunk))):
+                    text = item.get("lexicon_text", item["text"])
+                    results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
+        return results
+
+    def detect(self, image):
+        return self.detector.detect([load_image(image)], 1)[0]
+
+    def __call__(self, image, lexicon=None, source=""):
+        rgb = load_image(image)
+        if not source and isinstance(image, (str, os.PathLike)):
+            source = os.fspath(image)
+        found = self.detector.detect([rgb], 1)[0]
+        order = np.lexsort((found["boxes"][:, 0], np.round(found["boxes"][:, 1] / 8))) if len(found["boxes"]) else []
+        boxes = [found["boxes"][i] for i in order]
+        scores = [float(found["scores"][i]) for i in order]
+        crops = [crop_with_margin(rgb, box, self.margin) for box in boxes]
+        readings = self.recognize_crops(crops, lexicon) if crops else []
+        words = [Word(tuple(round(float(v), 1) for v in box), text, round(score, 4), round(conf, 4))
+                 for box, score, (text, conf) in zip(boxes, scores, readings)]
+        return Page(rgb.shape[1], rgb.shape[0], words, source)
+
+
+def read_lexicon(path):
+    """The words of a lexicon file (whitespace or comma separated), or None for no ``path``."""
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: lexicon file not found")
+    with open(path, encoding="utf-8") as handle:
+        words = [w.strip() for line in handle for w in line.replace(",", " ").split() if w.strip()]
+    if not words:
+        raise ValueError(f"{path}: lexicon is empty")
+    return words
+
+
+def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None, rec_ckpt=None, det_exported=None,
+                  rec_exported=None, det_config=None, rec_config=None, det_cfg=None, rec_cfg=None, backend="auto",
+                  det_scales=None, rec_widths=None, word_prior=None, lexicon=None, log=None, **options):
+    """An :class:`OCRPredictor`, the one way every entry point (``sceneocr read``, eval, benchmark) builds one.
+
+    ``det`` / ``rec``: the detector and recogniser families (``None`` leaves that stage out: a detector alone
+    finds boxes, a recogniser alone reads word crops with :meth:`OCRPredictor.recognize_crops`). Each stage runs
+    ``*_ckpt`` (a checkpoint) or ``*_exported`` (a .mindir or .onnx file); with neither, the shipped weights when
+    ``pretrained``. Configs come from ``*_cfg`` (a loaded config) or ``*_config`` (a YAML file), else from the
+    checkpoint itself with the release settings of shipped weights (:func:`sceneocr.model_config.resolve_config`).
+    ``backend``: auto, mindspore, onnxruntime or onnxruntime-int8 (sceneocr/backends.py). ``det_scales``: detector
+    input sizes (times its own) whose boxes are merged; ``rec_widths``: recogniser input widths; ``word_prior``:
+    the word prior's vocabulary (0: greedy readings); ``lexicon``: allowed words (a list, or a file's path).
+    ``log``: where the line naming what runs on which backend goes (None: nowhere)."""
+    from sceneocr.backends import load_detector, load_recognizer, with_test_scales
+    from sceneocr.crnn.word_prior import with_word_prior
+    from sceneocr.model_config import resolve_config
+    from sceneocr.weights import shipped_checkpoint
+
+    for name, family, expected in (("det", det, "deeptext"), ("rec", rec, "crnn")):
+        if family not in (None, expected):
+            raise ValueError(f"{name}={family!r}: this zoo's {'detector' if name == 'det' else 'recogniser'} "
+                             f"is {expected!r} (or None to leave it out)")
+    detector = recognizer = None
+    if det:
+        if pretrained and not (det_ckpt or det_exported):
+            det_ckpt = shipped_checkpoint("deeptext")
+        det_cfg = det_cfg or resolve_config("deeptext", det_ckpt, det_config)
+        det_cfg = with_test_scales(det_cfg, det_scales)
+        detector = load_detector(det_cfg, det_ckpt, det_exported, backend)
+    if rec:
+        if pretrained and not (rec_ckpt or rec_exported):
+            rec_ckpt = shipped_checkpoint("crnn")
+        rec_cfg = rec_cfg or resolve_config("crnn", rec_ckpt, rec_config)
+        if rec_widths:
+            rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": sorted(int(w) for w in rec_widths)}}
+        rec_cfg = with_word_prior(rec_cfg, word_prior)
+        recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_exported, backend, options.get("rec_batch_size"))
+    if isinstance(lexicon, (str, os.PathLike)):
+        lexicon = read_lexicon(lexicon)
+    kwargs = {"lexicon": lexicon, **options}
+    if recognizer is not None:
+        kwargs = OCRPredictor.recognizer_options(rec_cfg, recognizer, **kwargs)
+    if log:
+        log("running " + ", ".join(f"{name} on {model.backend}" for name, model in
+                                   (("deeptext", detector), ("crnn", recognizer)) if model)
+            + (f" ({recognizer.decoding})" if recognizer else ""))
+    return OCRPredictor(detector, recognizer, **kwargs)

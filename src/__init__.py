@@ -1,1 +1,0 @@
-"""Scene-text OCR model zoo on MindSpore: DeepText (detection) and CRNN (recognition)."""
