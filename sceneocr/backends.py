@@ -16,7 +16,7 @@ for validation); without those images it runs the fp32 file and says so once. ``
 
 ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (``eval.rec_widths``, which
 the shipped CRNN's release settings set to five widths; else the trained width),
-and batches are padded up to the exported batch size (see sceneocr.exported.OnnxModel).
+and batches are padded up to the exported batch size (see sceneocr.runners.OnnxRunner).
 """
 import contextlib
 import functools
@@ -393,30 +393,8 @@ def model_file(task, cfg, ckpt, backend, batch_size):
     raise ValueError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
 
 
-def exported_backend(path):
-    """What runs an exported file: ONNX Runtime for .onnx, MindSpore for .mindir."""
-    return "onnxruntime" if str(path).lower().endswith(".onnx") else "mindspore"
-
-
 def with_width(cfg, width):
     return {**cfg, "image": {**cfg["image"], "width": int(width)}}
-
-
-class ByWidth:
-    """A CRNN exported once per input width (ONNX shapes are fixed): ``make(width)`` gives the callable for a
-    width, on the first batch of that width."""
-
-    def __init__(self, make):
-        self.make = make
-        self.models = {}
-
-    def model(self, width):
-        if width not in self.models:
-            self.models[width] = self.make(width)
-        return self.models[width]
-
-    def __call__(self, images):
-        return self.model(int(images.shape[-1]))(images)
 
 
 def runnable_file(task, cfg, ckpt, backend, batch_size):
@@ -441,41 +419,33 @@ def runnable_file(task, cfg, ckpt, backend, batch_size):
 def load_recognizer(cfg, ckpt=None, mindir=None, backend="auto", batch_size=None):
     """A :class:`~sceneocr.crnn.recognizer.Recognizer` on ``backend``; an exported file (``mindir``: .mindir or
     .onnx) runs as it is. On ONNX backends ``batch_size`` is the exported batch (default ``CROP_BATCH``), which
-    the recogniser's ``batch_size`` then says; it is None where any batch runs as it comes."""
+    the recogniser's runner declares; it is None where any batch runs as it comes."""
     from sceneocr.crnn import task as crnn_task
+    from sceneocr.runners import OnnxRunner, WidthRunner
 
-    path, requested = None, backend
     if mindir:
-        backend = exported_backend(mindir)
-    else:
-        batch_size = batch_size or CROP_BATCH
-        # The config's width now (a checkpoint that does not fit fails here), the others on first use.
-        backend, path = runnable_file("crnn", cfg, ckpt, backend, batch_size)
-    if path:
-        from sceneocr.exported import OnnxModel
+        return crnn_task.load_recognizer(cfg, ckpt, mindir)
+    requested, batch_size = backend, batch_size or CROP_BATCH
+    # The config's width now (a checkpoint that does not fit fails here), the others on first use.
+    backend, path = runnable_file("crnn", cfg, ckpt, backend, batch_size)
+    if not path:
+        return crnn_task.load_recognizer(cfg, ckpt)
 
-        def at_width(width):
-            # Made on the first batch of that width. The config's width exported, so the export is expected to
-            # work at others; quantising may still fail: fp32 then on auto, an error (mid-run) on a named int8.
-            try:
-                return OnnxModel(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size))
-            except QuantizationFailed as exc:
-                if requested != "auto" and not isinstance(exc, NoCalibration):
-                    raise QuantizationFailed(f"{exc}; use --backend onnxruntime") from None
-                _say_once(f"{exc}: reading {width}-px crops in fp32")
-                recognizer.backend = f"{backend}/onnxruntime"  # as load_detector names a mixed run
-                return OnnxModel(exported_onnx("crnn", with_width(cfg, width), ckpt, batch_size))
+    def at_width(width):
+        # Made on the first batch of that width. The config's width exported, so the export is expected to
+        # work at others; quantising may still fail: fp32 then on auto, an error (mid-run) on a named int8.
+        try:
+            return OnnxRunner(model_file("crnn", with_width(cfg, width), ckpt, backend, batch_size), backend)
+        except QuantizationFailed as exc:
+            if requested != "auto" and not isinstance(exc, NoCalibration):
+                raise QuantizationFailed(f"{exc}; use --backend onnxruntime") from None
+            _say_once(f"{exc}: reading {width}-px crops in fp32")
+            runner.backend = f"{backend}/onnxruntime"  # the runner says it ran part of its inputs in fp32
+            return OnnxRunner(exported_onnx("crnn", with_width(cfg, width), ckpt, batch_size))
 
-        cell = ByWidth(at_width)
-        cell.models[cfg["image"]["width"]] = OnnxModel(path)
-        recognizer = crnn_task.make_recognizer(cell, cfg)
-        recognizer.batch_size = batch_size
-    else:
-        recognizer = crnn_task.load_recognizer(cfg, ckpt, mindir)
-        recognizer.batch_size = None
-    recognizer.backend = backend
-    recognizer.exported = bool(mindir)  # a file of one input width: eval.rec_widths cannot apply
-    return recognizer
+    runner = WidthRunner(at_width, backend, batch_size, source=ckpt)
+    runner.runners[cfg["image"]["width"]] = OnnxRunner(path, backend)
+    return crnn_task.make_recognizer(runner, cfg)
 
 
 def with_test_scales(cfg, scales):
@@ -495,6 +465,7 @@ def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
     several ``eval.test_scales`` a :class:`~sceneocr.deeptext.detector.MultiScaleDetector`, one model per size."""
     from sceneocr.deeptext import task as deeptext_task
     from sceneocr.deeptext.detector import MultiScaleDetector
+    from sceneocr.runners import OnnxRunner
 
     scales = cfg["eval"].get("test_scales") or [1.0]
     if mindir and list(scales) != [1.0]:
@@ -507,12 +478,12 @@ def load_detector(cfg, ckpt=None, mindir=None, backend="auto", batch_size=1):
         sizes.setdefault((sized["model"]["image_height"], sized["model"]["image_width"]), sized)
     if len(sizes) > 1:  # the merged boxes get eval.box_scale (MultiScaleDetector), not each size's
         sizes = {size: {**sized, "eval": {**sized["eval"], "box_scale": [1.0, 1.0]}} for size, sized in sizes.items()}
-    detectors, backends = [], []
+    detectors = []
     for sized in sizes.values():
-        chosen, path = (exported_backend(mindir), mindir) if mindir else \
-            runnable_file("deeptext", sized, ckpt, backend, batch_size)
-        detectors.append(deeptext_task.load_detector(sized, ckpt, path))
-        backends.append(chosen)
-    detector = detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors, box_scale=cfg["eval"]["box_scale"])
-    detector.backend = "/".join(dict.fromkeys(backends))  # auto may fall back at one size and not another
-    return detector
+        if mindir:
+            detectors.append(deeptext_task.load_detector(sized, ckpt, mindir))
+            continue
+        chosen, path = runnable_file("deeptext", sized, ckpt, backend, batch_size)
+        detectors.append(deeptext_task.make_detector(OnnxRunner(path, chosen), sized) if path
+                         else deeptext_task.load_detector(sized, ckpt))
+    return detectors[0] if len(detectors) == 1 else MultiScaleDetector(detectors, box_scale=cfg["eval"]["box_scale"])

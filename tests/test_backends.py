@@ -107,7 +107,7 @@ def test_onnxruntime_crnn_gives_mindspore_logits_and_text_on_real_crops(recognis
         texts = [r["text"] for r in reference.recognize(batch)]
         assert [r["text"] for r in onnx.recognize(batch)] == texts
         assert len(set(texts)) > 1  # decisive outputs, not one string everywhere
-    assert sorted(onnx.predict_cell.models) == [width, 2 * width]
+    assert sorted(onnx.runner.runners) == [width, 2 * width]
 
 
 def int8_and_fp32(recogniser, crops):
@@ -122,7 +122,7 @@ def int8_and_fp32(recogniser, crops):
 def test_int8_is_quantised_on_real_crops_and_keeps_the_best_classes(recogniser, capsys):
     cfg, _ = recogniser
     batch, fp32, int8 = int8_and_fp32(recogniser, real_crops())
-    assert "-int8-" in os.path.basename(int8.predict_cell.models[cfg["image"]["width"]].path)  # not the fallback
+    assert "-int8-" in os.path.basename(int8.runner.runners[cfg["image"]["width"]].source)  # not the fallback
     assert "calibrated on 128 training images" in capsys.readouterr().err
     # Per time step, the most likely class stays (random tiny weights: 86 % of 8 x 24 steps, where every
     # class is a near tie; ranges off by a scale would leave ~1 / 37).
@@ -278,7 +278,7 @@ def test_auto_reads_a_width_in_fp32_where_only_its_int8_quantisation_fails(recog
     batch = crnn_batch(cfg, real_crops(backends.CROP_BATCH), width)
     texts = [r["text"] for r in recognizer.recognize(batch)]
     assert len(texts) == backends.CROP_BATCH
-    assert "-int8-" not in os.path.basename(recognizer.predict_cell.models[width].path)
+    assert "-int8-" not in os.path.basename(recognizer.runner.runners[width].source)
     assert recognizer.backend == "onnxruntime-int8/onnxruntime"  # the run says it is mixed
     assert f"cannot quantise crnn to int8 (calibration went wrong at this width): reading {width}-px crops in fp32" \
         in capsys.readouterr().err

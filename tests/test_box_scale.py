@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, ROOT
+from sceneocr.runners import as_runner
 from sceneocr.config import ConfigError, load_config
 from sceneocr.deeptext import task
 from sceneocr.deeptext.detector import MultiScaleDetector, TextDetector, scale_boxes
@@ -81,7 +82,7 @@ def test_the_config_box_scale_reaches_the_detected_boxes(tmp_path, scales):
     sizes = getattr(detector, "detectors", [detector])
     assert len(sizes) == (2 if "1.5" in scales else 1)
     for sized in sizes:
-        sized.predict_cell = two_word_cell
+        sized.runner = as_runner(two_word_cell)
     found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
     # The words are 15-75 x 20-40 and 80-100 (110 clipped) in the image; 1.5 times their height about their
     # centres (y 30 and 90): 15-45 and 75-100 (105 clipped), at one size as at two.

@@ -1,4 +1,4 @@
-"""DeepText exports: the ONNX graph, run by onnxruntime through load_exported, gives the checkpoint's detections."""
+"""DeepText exports: the ONNX graph, run by onnxruntime through a runner (load_exported), gives the checkpoint's detections."""
 import os
 
 import mindspore as ms
@@ -9,7 +9,7 @@ from conftest import ROOT
 from sceneocr.config import load_config
 from sceneocr.deeptext import task as deeptext_task
 from sceneocr.deeptext.model import DeepTextDetector
-from sceneocr.exported import load_exported
+from sceneocr.runners import load_exported
 
 DEEPTEXT_TINY = os.path.join(ROOT, "configs", "deeptext", "deeptext_tiny.yaml")
 
@@ -33,7 +33,7 @@ def test_onnx_export_matches_checkpoint(tmp_path):
     batch = rng.normal(0, 1, (1, 3, h, w)).astype(np.float32)
     model.set_train(False)
     expected = [o.asnumpy() for o in DeepTextDetector(model)(ms.Tensor(batch))]
-    got = [o.asnumpy() for o in load_exported(path)(ms.Tensor(batch))]
+    got = list(load_exported(path)(batch))  # a runner: NumPy in, NumPy out
     valid, got_valid = expected[3][0], got[3][0]
     assert valid.sum() > 0 and got_valid.sum() == valid.sum()
     scores, got_scores = expected[1][0][valid], got[1][0][got_valid]

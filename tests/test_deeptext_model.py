@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from sceneocr.runners import as_runner
 from sceneocr.config import load_config
 from sceneocr.data.synth_scenes import SyntheticScenes
 from sceneocr.deeptext import DeepTextDetector, DeepTextWithLoss, task
@@ -169,7 +170,7 @@ def test_test_scales_build_one_detector_per_input_size(tmp_path):
         return tuple(ms.Tensor(x) for x in (box, score, np.ones((n, 1), np.int32), np.ones((n, 1), bool)))
 
     for sized in detector.detectors:
-        sized.predict_cell = same_word_at_each_size
+        sized.runner = as_runner(same_word_at_each_size)
     found = detector.detect([np.full((100, 150, 3), 127, np.uint8)])[0]
     # 100x150 fits 128x192 at 1.28 and 192x288 at 1.92: both map back to one box, kept once at its best score.
     np.testing.assert_allclose(found["boxes"], [[15, 20, 75, 40]], atol=1e-4)

@@ -12,7 +12,7 @@ from sceneocr.config import load_config
 from sceneocr.crnn import task as crnn_task
 from sceneocr.data.synth_scenes import SyntheticScenes
 from sceneocr.deeptext import task as deeptext_task
-from sceneocr.e2e import OCRPredictor, Page, load_image
+from sceneocr.e2e import OCRPredictor, Page, RecognitionPredictor, load_image
 from sceneocr.e2e.evaluate import WordSpotting
 from sceneocr.e2e.predictor import UnreadableImage, crop_with_margin
 
@@ -139,10 +139,9 @@ def test_infer_reads_crops_at_the_trained_width_or_the_configured_ones(tmp_path,
     predictor = infer.build_predictor(args)
     assert predictor.rec_widths == (cfg["image"]["width"],)
     widened = {**cfg, "eval": {**cfg["eval"], "rec_widths": [100, 148, 200]}}
-    options = OCRPredictor.recognizer_options(widened, predictor.recognizer)
-    assert options["rec_widths"] == (100, 148, 200)
-    wide = OCRPredictor(None, predictor.recognizer, **options)
-    assert [wide._width_for(np.zeros((20, w, 3), np.uint8)) for w in (40, 62, 63, 90, 300)] == [100, 100, 148, 148, 200]
+    wide = RecognitionPredictor.from_config(widened, predictor.recognizer)
+    assert wide.widths == (100, 148, 200)
+    assert [wide.width_for(np.zeros((20, w, 3), np.uint8)) for w in (40, 62, 63, 90, 300)] == [100, 100, 148, 148, 200]
     args = infer.parse_args(["--image", str(tmp_path), "--mode", "rec", "--rec_ckpt", ckpt, "--rec_config", CRNN_TINY,
                              "--backend", "mindspore", "--rec_widths", "148", "100"])
     assert infer.build_predictor(args).rec_widths == (100, 148)

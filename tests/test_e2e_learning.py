@@ -14,7 +14,7 @@ from sceneocr.data.synth_scenes import SyntheticScenes
 from sceneocr.deeptext import DeepTextDetector, DeepTextWithLoss
 from sceneocr.deeptext.boxes import pairwise_iou_np
 from sceneocr.deeptext.detector import TextDetector
-from sceneocr.e2e import OCRPredictor
+from sceneocr.e2e import OCRPredictor, RecognitionPredictor
 from sceneocr.e2e.predictor import crop_with_margin
 from sceneocr.engine.train_step import TrainStep
 from sceneocr.metrics.text import edit_distance, standard_normalize
@@ -45,7 +45,7 @@ def train_recognizer(image, boxes, labels, steps):
     charset = Charset()
     rng = np.random.default_rng(0)
     network = create_model("crnn_vgg_tiny")
-    predictor = OCRPredictor(None, None, rec_widths=(100,))
+    reader = RecognitionPredictor(None, widths=(100,))
     # Crops around jittered boxes, as an imperfect detector would cut them, with brightness changes.
     images, texts = [], []
     for _ in range(96 // len(boxes) + 1):
@@ -53,7 +53,7 @@ def train_recognizer(image, boxes, labels, steps):
             h = box[3] - box[1]
             jittered = np.asarray(box) + rng.uniform(-0.12, 0.12, 4) * np.array([h, 0.5 * h, h, 0.5 * h])
             crop = crop_with_margin(image, jittered, 0.08).astype(np.float32) * rng.uniform(0.85, 1.15)
-            images.append(predictor._prepare(np.clip(crop, 0, 255).astype(np.uint8), 100))
+            images.append(reader.prepare(np.clip(crop, 0, 255).astype(np.uint8), 100))
             texts.append(label)
     targets, lengths = charset.encode_batch(texts)
     inputs = (ms.Tensor(np.stack(images)), ms.Tensor(targets), ms.Tensor(lengths))

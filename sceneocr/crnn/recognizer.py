@@ -5,20 +5,37 @@ from sceneocr.crnn.decode import greedy_decode, lexicon_decode, prior_decode
 
 
 class Recognizer:
-    """Wraps any callable mapping images (N, C, 32, W) to log-probabilities (N, T, C): the
-    :class:`~sceneocr.crnn.model.CRNNInference` cell, or an ``nn.GraphCell`` loaded from MINDIR.
+    """Decodes what a runner (:mod:`sceneocr.runners`: a :class:`~sceneocr.crnn.model.CRNNInference` cell, an
+    exported MINDIR or ONNX file) gives for preprocessed images (N, C, 32, W): log-probabilities (N, T, C).
+    Any MindSpore cell works too (wrapped in a runner).
 
     ``word_prior`` (a :class:`~sceneocr.crnn.word_prior.WordPrior`) rescores each greedy reading against the
     vocabulary words up to ``prior_max_edits`` edits away, its log-probability weighted by ``prior_weight``;
     the greedy reading is then kept as ``greedy_text``."""
 
-    def __init__(self, predict_cell, charset, lexicon_max_distance=3, word_prior=None, prior_weight=0.7,
+    def __init__(self, runner, charset, lexicon_max_distance=3, word_prior=None, prior_weight=0.7,
                  prior_max_edits=2):
-        self.predict_cell = predict_cell
+        from sceneocr.runners import as_runner
+
+        self.runner = as_runner(runner)
         self.charset = charset
         self.lexicon_max_distance = lexicon_max_distance
         self.word_prior, self.prior_weight, self.prior_max_edits = word_prior, prior_weight, prior_max_edits
         self.keep_log_probs = False  # True: each result carries its (T, C) log-probabilities (tuning scripts)
+
+    @property
+    def backend(self):
+        return self.runner.backend
+
+    @property
+    def batch_size(self):
+        """The batch the runner's graph takes (None: any)."""
+        return self.runner.batch_size
+
+    @property
+    def exported(self):
+        """A file of one input width: eval.rec_widths cannot apply."""
+        return self.runner.one_width
 
     @property
     def decoding(self):
@@ -28,10 +45,7 @@ class Recognizer:
         return f"word prior of {len(self.word_prior)} words"
 
     def log_probs(self, images):
-        import mindspore as ms
-
-        out = self.predict_cell(ms.Tensor(np.ascontiguousarray(images, dtype=np.float32)))
-        return out.asnumpy()
+        return np.asarray(self.runner(images))
 
     def recognize(self, images, lexicons=None, count=None):
         """images: preprocessed batch. Returns a list of dicts with text, confidence and, when a

@@ -8,7 +8,7 @@ from sceneocr.data.mixed import MixedWordDataset, shares
 from sceneocr.data.photos import backgrounds_from_config
 from sceneocr.data.render import font_dirs_from_config
 from sceneocr.data.words import WordDataset, open_word_source, split_by_width
-from sceneocr.exported import load_exported
+from sceneocr.runners import load_exported
 from sceneocr.metrics import POOLED, write_report
 from sceneocr.metrics.text import RecognitionMetrics
 
@@ -133,15 +133,16 @@ def build_optimizer(cfg, params, learning_rates):
     raise ValueError(f"unknown optimizer '{t['optimizer']}' (use sgd, momentum or adam)")
 
 
-def make_recognizer(cell, cfg):
-    """A :class:`Recognizer` over ``cell`` decoding as ``cfg`` says (eval.lexicon_max_distance, eval.word_prior)."""
+def make_recognizer(runner, cfg):
+    """A :class:`Recognizer` over ``runner`` (:mod:`sceneocr.runners`, or a MindSpore cell) decoding as ``cfg`` says
+    (eval.lexicon_max_distance, eval.word_prior)."""
     from sceneocr.crnn.recognizer import Recognizer
     from sceneocr.crnn.word_prior import word_prior_from_config
 
     charset = build_charset(cfg)
     prior = word_prior_from_config(cfg, charset)
     options = dict(zip(("word_prior", "prior_weight", "prior_max_edits"), prior)) if prior else {}
-    return Recognizer(cell, charset, cfg["eval"].get("lexicon_max_distance", 3), **options)
+    return Recognizer(runner, charset, cfg["eval"].get("lexicon_max_distance", 3), **options)
 
 
 def load_recognizer(cfg, ckpt=None, mindir=None):
@@ -149,15 +150,15 @@ def load_recognizer(cfg, ckpt=None, mindir=None):
     from sceneocr.crnn.model import CRNNInference
     from sceneocr.engine.checkpoint import load_checkpoint
 
+    from sceneocr.runners import MindSporeRunner
+
     if mindir:  # an exported model: .mindir or .onnx
-        cell = load_exported(mindir)
-    else:
-        network = build_network(cfg, build_charset(cfg))
-        if ckpt:
-            load_checkpoint(ckpt, network)  # refuses parameters that do not fit, with counts
-        network.set_train(False)
-        cell = CRNNInference(network, fold_bn=True)
-    return make_recognizer(cell, cfg)
+        return make_recognizer(load_exported(mindir), cfg)
+    network = build_network(cfg, build_charset(cfg))
+    if ckpt:
+        load_checkpoint(ckpt, network)  # refuses parameters that do not fit, with counts
+    network.set_train(False)
+    return make_recognizer(MindSporeRunner(CRNNInference(network, fold_bn=True), source=ckpt), cfg)
 
 
 def reads_at_several_widths(dataset, widths):

@@ -7,14 +7,21 @@ from sceneocr.geometry import box_area, pairwise_intersection
 
 
 class TextDetector:
-    """Wraps a cell mapping images (N, 3, H, W) to (boxes, scores, classes, valid)."""
+    """Runs a runner (:mod:`sceneocr.runners`; or a MindSpore cell) mapping images (N, 3, H, W) to (boxes, scores,
+    classes, valid) on RGB images, and gives boxes in their pixels."""
 
-    def __init__(self, predict_cell, height, width, keep_ratio=True, score_threshold=0.5, box_scale=(1.0, 1.0)):
-        self.predict_cell = predict_cell
+    def __init__(self, runner, height, width, keep_ratio=True, score_threshold=0.5, box_scale=(1.0, 1.0)):
+        from sceneocr.runners import as_runner
+
+        self.runner = as_runner(runner)
         self.height, self.width = height, width
         self.keep_ratio = keep_ratio
         self.score_threshold = score_threshold
         self.box_scale = tuple(float(v) for v in box_scale)
+
+    @property
+    def backend(self):
+        return self.runner.backend
 
     def preprocess(self, rgb):
         image, _, scale = resize(rgb, np.zeros((0, 4), np.float32), self.height, self.width, self.keep_ratio)
@@ -22,9 +29,7 @@ class TextDetector:
 
     def detect_batch(self, batch, scales, sizes):
         """batch: preprocessed (N, 3, H, W); returns per image dicts of boxes, scores, classes."""
-        import mindspore as ms
-
-        boxes, scores, classes, valid = (o.asnumpy() for o in self.predict_cell(ms.Tensor(batch)))
+        boxes, scores, classes, valid = self.runner(batch)
         results = []
         for i, ((sx, sy), (h, w)) in enumerate(zip(scales, sizes)):
             keep = valid[i] & (scores[i] >= self.score_threshold)
@@ -96,6 +101,11 @@ class MultiScaleDetector:
         self.box_scale = tuple(float(v) for v in box_scale)
         if any(getattr(d, "box_scale", (1.0, 1.0)) != (1.0, 1.0) for d in self.detectors):
             raise ValueError("MultiScaleDetector: give box_scale to it, not to the detectors it merges")
+
+    @property
+    def backend(self):
+        """The sizes' backends, e.g. ``onnxruntime-int8/onnxruntime`` where one size fell back."""
+        return "/".join(dict.fromkeys(getattr(d, "backend", "mindspore") for d in self.detectors))
 
     def detect(self, images, batch_size=1):
         results = []

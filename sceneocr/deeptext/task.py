@@ -8,7 +8,7 @@ from sceneocr.data.detection import HOLDOUT_FORMATS, describe_box_counts
 from sceneocr.data.detection_pipeline import DetectionDataset, load_rgb
 from sceneocr.data.loader import BatchLoader
 from sceneocr.data.render import font_dirs_from_config
-from sceneocr.exported import load_exported
+from sceneocr.runners import load_exported
 from sceneocr.metrics import POOLED, write_report
 from sceneocr.metrics.detection import DetectionMetrics
 
@@ -88,23 +88,29 @@ def format_losses(values):
     return " ".join(f"{name} {v:.4f}" for name, v in zip(LOSS_NAMES, values[1:])) + f" total_loss {values[0]:.4f}"
 
 
-def load_detector(cfg, ckpt=None, mindir=None):
-    """A :class:`TextDetector` from a checkpoint or an exported model (.mindir or .onnx)."""
+def make_detector(runner, cfg):
+    """A :class:`TextDetector` over ``runner`` (:mod:`sceneocr.runners`, or a MindSpore cell) at ``cfg``'s input size,
+    score threshold and box scale."""
     from sceneocr.deeptext.detector import TextDetector
-    from sceneocr.deeptext.model import DeepTextDetector
-    from sceneocr.engine.checkpoint import load_checkpoint
 
     m = cfg["model"]
-    if mindir:  # an exported model: .mindir or .onnx
-        cell = load_exported(mindir)
-    else:
-        model = build_model(cfg)
-        if ckpt:
-            load_checkpoint(ckpt, model)  # refuses parameters that do not fit, with counts
-        model.set_train(False)
-        cell = DeepTextDetector(model)
-    return TextDetector(cell, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"],
+    return TextDetector(runner, m["image_height"], m["image_width"], cfg["data"]["keep_ratio"],
                         cfg["eval"]["score_threshold"], cfg["eval"]["box_scale"])
+
+
+def load_detector(cfg, ckpt=None, mindir=None):
+    """A :class:`TextDetector` from a checkpoint (run by MindSpore) or an exported model (.mindir or .onnx)."""
+    from sceneocr.deeptext.model import DeepTextDetector
+    from sceneocr.engine.checkpoint import load_checkpoint
+    from sceneocr.runners import MindSporeRunner
+
+    if mindir:  # an exported model: .mindir or .onnx
+        return make_detector(load_exported(mindir), cfg)
+    model = build_model(cfg)
+    if ckpt:
+        load_checkpoint(ckpt, model)  # refuses parameters that do not fit, with counts
+    model.set_train(False)
+    return make_detector(MindSporeRunner(DeepTextDetector(model), source=ckpt), cfg)
 
 
 def evaluate_samples(detector, samples, batch_size=1, visualize_dir=None, pooled=None):

@@ -112,18 +112,99 @@ def crop_with_margin(image, box, margin):
     return image[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
 
 
-class OCRPredictor:
-    """Composes a :class:`~sceneocr.deeptext.detector.TextDetector` and a :class:`~sceneocr.crnn.recognizer.Recognizer`.
+class RecognitionPredictor:
+    """Raw RGB word crops in, ``(text, confidence)`` out: docTR's ``RecognitionPredictor`` for a
+    :class:`~sceneocr.crnn.recognizer.Recognizer`. It owns what happens between a crop and the network: the input
+    width each crop is read at (the narrowest of ``widths`` that holds its aspect ratio), batching (batches of
+    exactly ``batch_size``, one width at a time, so each width's graph is compiled once) and decoding (greedy, the
+    word prior, a lexicon)."""
 
-    ``rec_widths`` are the recogniser input widths a crop may be resized to (chosen by its aspect ratio);
-    each is compiled once and fed batches of exactly ``rec_batch_size``."""
+    def __init__(self, recognizer, height=32, widths=(100,), channels=3, batch_size=32, lexicon=None):
+        self.recognizer = recognizer
+        self.height, self.widths, self.channels = height, tuple(sorted(widths)), channels
+        self.batch_size = batch_size
+        self.lexicon = list(lexicon) if lexicon else None
+
+    @classmethod
+    def from_config(cls, rec_cfg, recognizer, **overrides):
+        """Reading settings from the recogniser's config: its input height and channels, ``eval.rec_widths`` (else
+        the width it was trained at; an exported recogniser has only that one), and the batch an ONNX graph takes."""
+        image = rec_cfg["image"]
+        widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
+        if recognizer.exported:
+            widths = (image["width"],)
+        options = {"height": image["height"], "widths": tuple(widths), "channels": image["channels"]}
+        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
+            options["batch_size"] = recognizer.batch_size
+        return cls(recognizer, **{**options, **overrides})
+
+    @property
+    def backend(self):
+        return self.recognizer.backend
+
+    @property
+    def decoding(self):
+        return self.recognizer.decoding
+
+    def width_for(self, crop):
+        return pick_width(crop.shape[1] / max(crop.shape[0], 1), self.widths, self.height)
+
+    def prepare(self, crop, width):
+        """A crop as the network reads it at ``width``."""
+        return prepare_word(crop, self.height, width, self.channels)
+
+    def __call__(self, crops, lexicon=None):
+        """[(text, confidence)] for RGB word crops (arrays); ``lexicon`` (a list of words) over the predictor's."""
+        lexicon = lexicon if lexicon is not None else self.lexicon
+        results = [None] * len(crops)
+        groups = {}
+        for index, crop in enumerate(crops):
+            groups.setdefault(self.width_for(crop), []).append(index)
+        for width, indices in groups.items():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start:start + self.batch_size]
+                batch = np.stack([self.prepare(crops[i], width) for i in chunk])
+                pad = self.batch_size - len(chunk)
+                if pad:
+                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
+                lexicons = [lexicon] * self.batch_size if lexicon else None
+                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons, count=len(chunk))):
+                    text = item.get("lexicon_text", item["text"])
+                    results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
+        return results
+
+
+class DetectionPredictor:
+    """Images in (paths, RGB arrays, PIL images), word boxes out: a
+    :class:`~sceneocr.deeptext.detector.TextDetector` (or several sizes merged) behind docTR's
+    ``DetectionPredictor`` shape. Each result holds ``boxes`` (x1, y1, x2, y2 in the image's pixels), ``scores``
+    and ``classes``."""
+
+    def __init__(self, detector, batch_size=1):
+        self.detector, self.batch_size = detector, batch_size
+
+    @property
+    def backend(self):
+        return self.detector.backend
+
+    def __call__(self, images):
+        return self.detector.detect([load_image(image) for image in images], self.batch_size)
+
+
+class OCRPredictor:
+    """A :class:`DetectionPredictor` and a :class:`RecognitionPredictor` composed: image in, :class:`Page` out.
+
+    ``detector`` and ``recognizer`` may be the predictors, or the raw detector and recogniser; for a raw recogniser
+    the ``rec_*`` arguments are its :class:`RecognitionPredictor`'s settings. Either may be None where that stage
+    is not used (a recogniser alone reads crops with :meth:`recognize_crops`)."""
 
     def __init__(self, detector, recognizer, rec_height=32, rec_widths=(100,), rec_channels=3, rec_batch_size=32,
                  margin=0.08, lexicon=None):
-        self.detector, self.recognizer = detector, recognizer
-        self.rec_height, self.rec_widths = rec_height, tuple(sorted(rec_widths))
-        self.rec_channels = rec_channels
-        self.rec_batch_size = rec_batch_size
+        if detector is not None and not isinstance(detector, DetectionPredictor):
+            detector = DetectionPredictor(detector)
+        if recognizer is not None and not isinstance(recognizer, RecognitionPredictor):
+            recognizer = RecognitionPredictor(recognizer, rec_height, rec_widths, rec_channels, rec_batch_size)
+        self.det_predictor, self.rec_predictor = detector, recognizer
         self.margin = margin
         self.lexicon = list(lexicon) if lexicon else None
 
@@ -140,55 +221,34 @@ class OCRPredictor:
                              det_cfg=det_cfg, rec_cfg=rec_cfg, backend=backend, det_scales=det_scales,
                              pretrained=False, **kwargs)
 
-    @staticmethod
-    def recognizer_options(rec_cfg, recognizer, **kwargs):
-        """The constructor's arguments for ``recognizer`` (built from ``rec_cfg``), ``kwargs`` over them."""
-        image = rec_cfg["image"]
-        # eval.rec_widths, else the width it was trained at (README, Read a photo: how crops are read); an
-        # exported recogniser has one input width.
-        widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
-        if getattr(recognizer, "exported", False):
-            widths = (image["width"],)
-        options = {"rec_height": image["height"], "rec_widths": tuple(widths), "rec_channels": image["channels"],
-                   **kwargs}
-        if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
-            options.setdefault("rec_batch_size", recognizer.batch_size)
-        return options
+    @property
+    def detector(self):
+        return self.det_predictor.detector if self.det_predictor else None
 
-    def _width_for(self, crop):
-        return pick_width(crop.shape[1] / max(crop.shape[0], 1), self.rec_widths, self.rec_height)
+    @property
+    def recognizer(self):
+        return self.rec_predictor.recognizer if self.rec_predictor else None
 
-    def _prepare(self, crop, width):
-        return prepare_word(crop, self.rec_height, width, self.rec_channels)
+    @property
+    def rec_widths(self):
+        return self.rec_predictor.widths
+
+    @property
+    def rec_batch_size(self):
+        return self.rec_predictor.batch_size
 
     def recognize_crops(self, crops, lexicon=None):
-        """[(text, confidence)] for RGB word crops, batched by width."""
-        lexicon = lexicon if lexicon is not None else self.lexicon
-        results = [None] * len(crops)
-        groups = {}
-        for index, crop in enumerate(crops):
-            groups.setdefault(self._width_for(crop), []).append(index)
-        for width, indices in groups.items():
-            for start in range(0, len(indices), self.rec_batch_size):
-                chunk = indices[start:start + self.rec_batch_size]
-                batch = np.stack([self._prepare(crops[i], width) for i in chunk])
-                pad = self.rec_batch_size - len(chunk)
-                if pad:
-                    batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
-                lexicons = [lexicon] * self.rec_batch_size if lexicon else None
-                for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons, count=len(chunk))):
-                    text = item.get("lexicon_text", item["text"])
-                    results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
-        return results
+        """[(text, confidence)] for RGB word crops."""
+        return self.rec_predictor(crops, lexicon if lexicon is not None else self.lexicon)
 
     def detect(self, image):
-        return self.detector.detect([load_image(image)], 1)[0]
+        return self.det_predictor([image])[0]
 
     def __call__(self, image, lexicon=None, source=""):
         rgb = load_image(image)
         if not source and isinstance(image, (str, os.PathLike)):
             source = os.fspath(image)
-        found = self.detector.detect([rgb], 1)[0]
+        found = self.det_predictor([rgb])[0]
         order = np.lexsort((found["boxes"][:, 0], np.round(found["boxes"][:, 1] / 8))) if len(found["boxes"]) else []
         boxes = [found["boxes"][i] for i in order]
         scores = [float(found["scores"][i]) for i in order]
@@ -252,11 +312,11 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
         recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_exported, backend, options.get("rec_batch_size"))
     if isinstance(lexicon, (str, os.PathLike)):
         lexicon = read_lexicon(lexicon)
-    kwargs = {"lexicon": lexicon, **options}
-    if recognizer is not None:
-        kwargs = OCRPredictor.recognizer_options(rec_cfg, recognizer, **kwargs)
+    rec_options = {key[len("rec_"):]: options.pop(key) for key in list(options) if key.startswith("rec_")}
+    det_predictor = DetectionPredictor(detector) if detector is not None else None
+    rec_predictor = RecognitionPredictor.from_config(rec_cfg, recognizer, **rec_options) if recognizer else None
     if log:
         log("running " + ", ".join(f"{name} on {model.backend}" for name, model in
                                    (("deeptext", detector), ("crnn", recognizer)) if model)
             + (f" ({recognizer.decoding})" if recognizer else ""))
-    return OCRPredictor(detector, recognizer, **kwargs)
+    return OCRPredictor(det_predictor, rec_predictor, lexicon=lexicon, **options)
