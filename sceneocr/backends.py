@@ -9,10 +9,12 @@ the way ``export.py --file_format ONNX`` does into a cache folder (``OCR_ONNX_CA
 in ``OCR_CACHE_DIR`` or ``~/.cache/mindspore_ocr``), named by the checkpoint's SHA-256 and a hash of
 everything that shapes the graph (model, image and charset config, batch size, MindSpore version), and runs
 that file with ONNX Runtime's own CPU kernels. ``onnxruntime-int8`` quantises the exported file once with
-``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8, ranges from real
-training images in ``../shared/train``: word crops for CRNN, scenes for DeepText, none of those held back
-for validation); without those images it runs the fp32 file and says so once. ``auto`` takes the first of
-``AUTO[task]`` that can run here (int8 where calibration images are found).
+``onnxruntime.quantization.quantize_static`` (weights int8 per channel, activations uint8) with the activation
+ranges shipped beside the release weights (``weights/<task>.calibration.json``, made by ``sceneocr calibrate``
+from real training images), so every machine builds the same int8 model; other checkpoints are calibrated on
+the training images in ``../shared/train`` (word crops for CRNN, scenes for DeepText, none of those held back for
+validation), and without either run the fp32 file, saying so once. ``auto`` takes the first of ``AUTO[task]``
+that can run here.
 
 ONNX graphs have fixed shapes: a CRNN is exported once per input width it is fed (``eval.rec_widths``, which
 the shipped CRNN's release settings set to five widths; else the trained width),
@@ -30,41 +32,26 @@ import tempfile
 
 BACKENDS = ("mindspore", "onnxruntime", "onnxruntime-int8")
 CHOICES = ("auto",) + BACKENDS
-# What ``auto`` runs, first choice first, of those that can run here. ONNX Runtime fp32 gives MindSpore's
-# outputs (logits within 1e-4, the same boxes; tests/test_backends.py) faster (CRNN at batch 64: 150.9
-# against 58.8 images/s; DeepText at 576x960: 1.84 against 2.49 s). int8, where there are calibration images,
-# is faster again and within issue 12's accuracy limits on the shipped models: the CRNN (release 7, at its release
-# widths) reads IC03_860 at 87.44 % against 87.21 % fp32 (held-back words 72.39 against 72.82 %, 0.5 allowed;
-# release 6 85.35 % and 71.1 % in both) at 246.2 images/s (release 4, back to back with PyTorch); DeepText, its heads
-# fp32, 0.77 s at 576x960 (3.2x MindSpore) with held-back pooled F 0.652 against 0.661 (0.01 allowed).
+# What ``auto`` runs, first choice first, of those that can run here: int8 is the fastest and within the
+# accuracy limits measured in docs/benchmarks.md ("int8"), fp32 ONNX Runtime gives MindSpore's outputs faster.
 AUTO = {"crnn": ("onnxruntime-int8", "onnxruntime", "mindspore"),
         "deeptext": ("onnxruntime-int8", "onnxruntime", "mindspore")}
-# Static int8 in QOperator form (QLinearConv / QLinearMatMul nodes). QDQ needs opset 13 for per-channel
-# scales (MindSpore exports opset 11) and, once converted, ran no faster: CRNN at batch 64, 112.5 against
-# 112.1 images/s, both twice the fp32 file's 57.6 (2 cores, with a training run alongside).
+# Static int8 in QOperator form (QLinearConv / QLinearMatMul): QDQ needs opset 13 for per-channel scales and
+# MindSpore exports opset 11.
 INT8_FORMAT = "QOperator"
-# Relu and MaxPool quantised too, so activations stay uint8 from one convolution to the next: DeepText at
-# 384x640 0.77 s against 0.86 s with Conv, MatMul and Gemm alone (fp32: 1.55 s); CRNN the same either way.
+# Relu and MaxPool quantised too, so activations stay uint8 from one convolution to the next.
 INT8_OPS = ("Conv", "MatMul", "Gemm", "Relu", "MaxPool")
-# Layers that stay fp32 (named in their weights' names). The CRNN's classifier, whose scores are read directly.
-# DeepText's whole RPN and R-CNN head: with only their score and box layers fp32, the shipped detector lost
-# 0.022 pooled F on the held-back scenes (0.639 against 0.661), with the backbone alone in int8 0.009 (0.652
-# with percentile ranges; the same with 16 calibration scenes as with 8); the heads are ~5 % of the work.
-# The first convolution, which reads the image itself, stays fp32 too (6 % of DeepText's int8 time).
+# Layers that stay fp32 (named in their weights' names): the CRNN's classifier, whose scores are read directly,
+# and DeepText's RPN and R-CNN head, whose boxes lose accuracy in int8 for little time. The first convolution,
+# which reads the image itself, stays fp32 too.
 FP32_LAYERS = {"crnn": ("classifier",), "deeptext": ("rpn_head", "roi_align", "rcnn_head")}
-# Activation ranges per task. CRNN: the 99.99th percentile of the calibration activations, not their extremes
-# (on a CRNN with ImageNet VGG16 convolutions, random LSTM and classifier, against its fp32 file, on 20 real
-# crops: mean |log-prob difference| 0.268 and 85.4 % of time steps with the same best class for min-max ranges,
-# 0.224 and 91.2 % for the percentile, 0.184 and 92.5 % with the first convolution in fp32 as well).
-# DeepText: the extremes (min-max). The shipped detector, pooled F on the held-back scenes against fp32 0.661
-# at 384x640 and 0.627 at 576x960: percentile 99.99 0.652 and 0.565 (99.999 at 576x960: 0.609), min-max
-# 0.667 and 0.624; at both sizes merged 0.658 (percentile) against 0.714 (min-max; fp32 0.687). Min-max also
-# calibrates faster (no histograms).
+# Activation ranges per task: the CRNN's from the 99.99th percentile of the calibration activations, DeepText's
+# from their extremes (the choices compared in docs/benchmarks.md).
 CALIBRATION = {"crnn": ("Percentile", 99.99), "deeptext": ("MinMax", None)}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_TRAIN = os.path.join(ROOT, "..", "shared", "train")
-# The predictor's word crops on ONNX backends go 8 at a time: batch 8 runs at 83 % of batch 64's images/s
-# (CRNN, onnxruntime fp32), and a photograph with 5 words pads them to 8 instead of MindSpore's 32.
+# The predictor's word crops on ONNX backends go 8 at a time: nearly batch 64's throughput, and a photograph
+# with a few words pads them to 8 rather than to 32.
 CROP_BATCH = 8
 CALIBRATION_CROPS = 128     # word crops, spread evenly over the IC15 and IIIT5K training crops
 CALIBRATION_SCENES = 8      # scene photographs, spread over the IC03 and SVT training scenes

@@ -153,12 +153,76 @@ def test_calibration_reads_training_images_and_leaves_the_held_out_ones():
         assert set(roots) == set(datasets)  # spread over every source
 
 
-def test_int8_without_calibration_images_runs_fp32_and_says_so(recogniser, tmp_path, monkeypatch, capsys):
+def unshipped_copy(ckpt, tmp_path):
+    """The checkpoint under another folder: no manifest beside it, so no release settings or shipped ranges."""
+    import shutil
+
+    copy = str(tmp_path / "copy" / "model.ckpt")
+    os.makedirs(os.path.dirname(copy), exist_ok=True)
+    shutil.copyfile(ckpt, copy)
+    return copy
+
+
+def test_int8_without_calibration_runs_fp32_and_says_so(recogniser, tmp_path, monkeypatch, capsys):
     cfg, ckpt = recogniser
+    ckpt = unshipped_copy(ckpt, tmp_path)
     monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path / "absent"))
-    path = backends.model_file("crnn", cfg, ckpt, "onnxruntime-int8", 4)
-    assert path == backends.exported_onnx("crnn", cfg, ckpt, 4)
-    assert capsys.readouterr().err.count("no calibration images") == 1
+    with pytest.raises(backends.NoCalibration, match="no calibration ranges shipped for crnn"):
+        backends.model_file("crnn", cfg, ckpt, "onnxruntime-int8", 4)
+    # Asked for by name or by auto, the backend that runs is named for what it is: fp32.
+    chosen, path = backends.runnable_file("crnn", cfg, ckpt, "onnxruntime-int8", 4)
+    assert (chosen, path) == ("onnxruntime", backends.exported_onnx("crnn", cfg, ckpt, 4))
+    assert capsys.readouterr().err.count("running crnn on onnxruntime (fp32)") == 1
+
+
+def write_crops(folder, count, rng):
+    import cv2
+
+    os.makedirs(folder, exist_ok=True)
+    for k in range(count):
+        crop = rng.integers(0, 255, (32, int(rng.integers(60, 140)), 3), dtype=np.uint8)
+        cv2.imwrite(os.path.join(folder, f"word_{k}.png"), crop)
+
+
+def test_shipped_ranges_build_the_int8_model_that_images_build(tmp_path, monkeypatch, capsys):
+    """A release's calibration ranges (sceneocr calibrate) give every checkout the int8 model that calibrating on
+    the training images gives, byte for byte; an altered ranges file is refused in one line."""
+    from sceneocr.weights import WeightsUnavailable, register_calibration, register_shipped
+
+    cfg = load_config(CRNN_TINY)
+    ms.set_seed(0)
+    network = crnn_task.build_network(cfg, crnn_task.build_charset(cfg))
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    ckpt = str(folder / "crnn.ckpt")
+    ms.save_checkpoint(network, ckpt)
+    (folder / "crnn.md").write_text("card\n")
+    register_shipped("crnn", ckpt, "crnn.md", folder=str(folder))
+    shared = tmp_path / "shared_train"
+    write_crops(str(shared / "ic15_words_train"), 24, np.random.default_rng(0))
+    monkeypatch.setattr(backends, "SHARED_TRAIN", str(shared))
+    monkeypatch.setattr(backends, "CALIBRATION_SOURCES", {"crnn": [("ic15_words", "ic15_words_train", "*")]})
+
+    ranges = backends.calibration_ranges("crnn", cfg, ckpt, 4)
+    path = register_calibration("crnn", {backends.input_shape_key("crnn", cfg): ranges}, "Percentile",
+                                folder=str(folder))
+    from_images = str(tmp_path / "from_images.onnx")
+    backends._quantize("crnn", cfg, backends.exported_onnx("crnn", cfg, ckpt, 4), from_images, 4,
+                       paths=backends.calibration_images("crnn"))
+
+    monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path / "absent"))  # a checkout without ../shared
+    assert backends.resolve_backend("auto", "crnn", ckpt) == "onnxruntime-int8"
+    shipped = backends.quantized_onnx("crnn", cfg, ckpt, 4)
+    assert "calibrated on the ranges shipped with crnn.ckpt" in capsys.readouterr().err
+    assert open(shipped, "rb").read() == open(from_images, "rb").read()
+    # At an input size the release has no ranges for, and no images: fp32, said once.
+    with pytest.raises(backends.NoCalibration):
+        backends.quantized_onnx("crnn", backends.with_width(cfg, cfg["image"]["width"] + 8), ckpt, 4)
+
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(" ")
+    with pytest.raises(WeightsUnavailable, match="crnn.calibration.json: altered int8 calibration ranges"):
+        backends.quantized_onnx("crnn", backends.with_width(cfg, cfg["image"]["width"] + 16), ckpt, 4)
 
 
 @requires_shared
@@ -289,10 +353,10 @@ def test_auto_reads_a_width_in_fp32_where_only_its_int8_quantisation_fails(recog
 
 def test_backend_choice_and_errors(recogniser):
     cfg, ckpt = recogniser
-    # Both models run int8 where they can be calibrated on real training images, fp32 elsewhere.
+    # Both models run int8 where they have shipped ranges or can be calibrated on real training images.
     for task in ("crnn", "deeptext"):
-        int8 = "onnxruntime-int8" if backends.calibration_images(task) else "onnxruntime"
-        assert backends.resolve_backend("auto", task, ckpt) == int8
+        calibrated = backends.calibration_images(task) or backends.has_shipped_ranges(task, ckpt)
+        assert backends.resolve_backend("auto", task, ckpt) == ("onnxruntime-int8" if calibrated else "onnxruntime")
     assert backends.resolve_backend("auto", "deeptext", None) == "mindspore"  # nothing to export
     assert backends.resolve_backend("mindspore", "crnn", None) == "mindspore"
     with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
@@ -305,12 +369,15 @@ def test_backend_choice_and_errors(recogniser):
         backends.load_recognizer(load_config(other), ckpt, backend="onnxruntime")
 
 
-def test_auto_runs_fp32_without_calibration_images(recogniser, tmp_path, monkeypatch):
+def test_auto_runs_fp32_without_calibration(recogniser, tmp_path, monkeypatch):
     cfg, ckpt = recogniser
     monkeypatch.setattr(backends, "SHARED_TRAIN", str(tmp_path))  # no ../shared/train here
-    assert backends.resolve_backend("auto", "crnn", ckpt) == "onnxruntime"
-    assert backends.resolve_backend("auto", "deeptext", ckpt) == "onnxruntime"
-    assert backends.resolve_backend("onnxruntime-int8", "crnn", ckpt) == "onnxruntime-int8"  # asked for: runs fp32
+    copy = unshipped_copy(ckpt, tmp_path)
+    assert backends.resolve_backend("auto", "crnn", copy) == "onnxruntime"
+    assert backends.resolve_backend("auto", "deeptext", copy) == "onnxruntime"
+    assert backends.resolve_backend("onnxruntime-int8", "crnn", copy) == "onnxruntime-int8"  # asked for: runs fp32
+    if "crnn" in SHIPPED and SHIPPED["crnn"].get("calibration"):  # the release ships its ranges: int8 anywhere
+        assert backends.resolve_backend("auto", "crnn", ckpt) == "onnxruntime-int8"
 
 
 @requires_shared

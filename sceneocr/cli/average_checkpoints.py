@@ -2,7 +2,7 @@
 along a constant learning rate, e.g. configs/deeptext/history/deeptext_photo_cpu_swa.yaml) into one checkpoint that
 eval.py, infer.py, export.py and scripts/ship_weights.py take like any other.
 
-    python scripts/average_checkpoints.py --output runs/deeptext_photo_swa/average.ckpt \\
+    sceneocr average-checkpoints --output runs/deeptext_photo_swa/average.ckpt \\
            runs/deeptext_photo_swa/checkpoints/deeptext-step00001[0-9]00.ckpt
 """
 import argparse

@@ -1,12 +1,12 @@
 """Throughput on this machine, printed with what it means in GFLOP/s.
 
-    python benchmark.py --model crnn            # training and inference images/s at batch 64, data pipeline
-    python benchmark.py --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
-    python benchmark.py --model deeptext --breakdown   # time of each detection stage at 576x960
-    python benchmark.py --model e2e             # images/s at 576x960 and the detection / recognition split
+    sceneocr benchmark --model crnn            # training and inference images/s at batch 64, data pipeline
+    sceneocr benchmark --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
+    sceneocr benchmark --model deeptext --breakdown   # time of each detection stage at 576x960
+    sceneocr benchmark --model e2e             # images/s at 576x960 and the detection / recognition split
 
-    python benchmark.py --model e2e --backend all --json bench.json   # every inference backend (sceneocr/backends.py)
-    python benchmark.py --model crnn --backend onnxruntime-int8      # one backend, one model
+    sceneocr benchmark --model e2e --backend all --json bench.json   # every inference backend (sceneocr/backends.py)
+    sceneocr benchmark --model crnn --backend onnxruntime-int8      # one backend, one model
 
 With --backend: the shipped models (weights/; random weights of their configs where there are none) on each
 backend: CRNN images/s at batch 64 (32x100), DeepText s/image at its input sizes (the shipped release runs three,

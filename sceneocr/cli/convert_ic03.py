@@ -1,6 +1,6 @@
 """Convert ICDAR 2003 Robust Reading (words.xml + scene images) to the recognition format.
 
-    python convert_ic03.py --root /data/SceneTrialTest --xml /data/SceneTrialTest/words.xml \\
+    sceneocr convert ic03 --root /data/SceneTrialTest --xml /data/SceneTrialTest/words.xml \\
         --output data/ic03_860 --filter ic03_860
 
 Crops every taggedRectangle (float boxes clamped to the image). ``--filter ic03_860`` keeps the

@@ -1,6 +1,6 @@
 """Convert ICDAR 2013 word recognition (Challenge 2 Task 3) to the recognition format.
 
-    python convert_ic13.py --root /data/Challenge2_Test_Task3_Images \\
+    sceneocr convert ic13 --root /data/Challenge2_Test_Task3_Images \\
         --gt /data/Challenge2_Test_Task3_GT.txt --output data/ic13_857 --filter ic13_857
 
 Ground-truth lines look like ``word_1.png, "Tiredness"`` (CRLF); a label may itself contain quotes

@@ -1,6 +1,6 @@
 """Convert IIIT5K-Words to the recognition format.
 
-    python convert_iiit5k.py --root /data/IIIT5K --mat /data/IIIT5K/testdata.mat --output data/iiit5k_test
+    sceneocr convert iiit5k --root /data/IIIT5K --mat /data/IIIT5K/testdata.mat --output data/iiit5k_test
 
 Accepts both annotation files: testdata.mat/traindata.mat (fields ImgName, GroundTruth, smallLexi,
 mediumLexi; the lexicon chosen by --lexicon is kept with each word) and testCharBound.mat/

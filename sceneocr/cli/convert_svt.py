@@ -1,6 +1,6 @@
 """Convert Street View Text (test.xml / train.xml + images) to the recognition format.
 
-    python convert_svt.py --root /data/svt1 --xml /data/svt1/test.xml --output data/svt_test
+    sceneocr convert svt --root /data/svt1 --xml /data/svt1/test.xml --output data/svt_test
 
 Crops each tagged word from its full image (boxes clamped to the image) and keeps each image's
 50-word lexicon with its words. Words whose image is missing, unreadable or outside --root are

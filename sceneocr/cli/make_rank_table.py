@@ -1,6 +1,6 @@
 """Write an HCCL rank table (version 1.0) for one server.
 
-    python scripts/make_rank_table.py --device_ids 0,1,2,3,4,5,6,7 --server_ip 10.0.0.1 --output hccl_8p.json
+    sceneocr make-rank-table --device_ids 0,1,2,3,4,5,6,7 --server_ip 10.0.0.1 --output hccl_8p.json
 
 Device IPs are read from /etc/hccn.conf (address_N=IP lines, as configured on Ascend servers) unless
 --device_ips gives them.

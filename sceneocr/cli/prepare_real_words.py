@@ -1,7 +1,7 @@
 """Real training words for CRNN: the train splits under ``../shared/train`` read with the project's
 own converters and split into training and held-back parts by :mod:`sceneocr.data.holdout`.
 
-    python scripts/prepare_real_words.py --shared ../shared/train --output data/real_words
+    sceneocr prepare-real-words --shared ../shared/train --output data/real_words
 
 writes ``OUTPUT/{train,heldout}/{ic15,iiit5k,ic03,svt}/`` (folders with labels.tsv) and prints each
 converter's summary. IC03 and SVT words are held back by scene (the same scenes the detector is

@@ -7,8 +7,8 @@ every annotated word become do-not-care regions (``ignore_regions`` of a detecti
 training never samples as background (sceneocr/deeptext/sampling.py):
 
     S=../shared/train
-    python eval.py --model deeptext --dataset svt:$S/svt_train:$S/svt_train/train.xml:exclude --report svt.json
-    python scripts/pseudo_ignore_regions.py --report svt.json \\
+    sceneocr eval --model deeptext --dataset svt:$S/svt_train:$S/svt_train/train.xml:exclude --report svt.json
+    sceneocr pseudo-ignore-regions --report svt.json \\
         --dataset svt:$S/svt_train:$S/svt_train/train.xml:exclude --output data/pseudo_ignore/svt_train.json
 
 The report's boxes are in the images' own pixels, as the annotations are.

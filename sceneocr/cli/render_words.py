@@ -1,6 +1,6 @@
 """Write synthetic word crops to the project's recognition format (LMDB or folder).
 
-    python scripts/render_words.py --output data/synth_words --num 100000 --seed 1 [--format folder] [--fonts DIR]
+    sceneocr render-words --output data/synth_words --num 100000 --seed 1 [--format folder] [--fonts DIR]
 
 Sample i of a seed is the same crop that training renders on the fly with that seed.
 """

@@ -1,7 +1,7 @@
 """Ship a trained model: its weights (float16, no optimizer state, with the config they decode with)
 into ``weights/<model>.ckpt``, recorded with their SHA-256 in ``weights/manifest.json``.
 
-    python scripts/ship_weights.py --model crnn --ckpt runs/crnn_real/checkpoints/best.ckpt --card crnn.md
+    sceneocr ship-weights --model crnn --ckpt runs/crnn_real/checkpoints/best.ckpt --card crnn.md
 
 eval.py, infer.py and OCRPredictor.from_pretrained() then use them when no checkpoint is given.
 """

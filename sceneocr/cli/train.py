@@ -1,8 +1,8 @@
 """Train a model.
 
-    python train.py --model crnn                          # CPU default config, synthetic data
-    python train.py --model crnn --config configs/crnn/crnn_reference.yaml --train /data/mjsynth
-    python train.py --model crnn --train.resume auto      # continue the newest checkpoint
+    sceneocr train --model crnn                          # CPU default config, synthetic data
+    sceneocr train --model crnn --config configs/crnn/crnn_reference.yaml --train /data/mjsynth
+    sceneocr train --model crnn --train.resume auto      # continue the newest checkpoint
 
 A folder that holds a run is never reused silently: continue it with --train.resume auto, or start
 over with --train.overwrite true (the old run is moved to OUTPUT_DIR.old-<time>, not deleted).

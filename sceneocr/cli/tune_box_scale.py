@@ -2,11 +2,11 @@
 annotated scenes: the detector runs once, then every (width, height) factor is scored on the same detections.
 
     S=../shared/train
-    python scripts/tune_box_scale.py --dataset ic03:$S/ic03_train/SceneTrialTrain:$S/ic03_train/SceneTrialTrain/words.xml:exclude \\
+    sceneocr tune-box-scale --dataset ic03:$S/ic03_train/SceneTrialTrain:$S/ic03_train/SceneTrialTrain/words.xml:exclude \\
                                                svt:$S/svt_train:$S/svt_train/train.xml:exclude
-    python scripts/tune_box_scale.py --ckpt runs/deeptext_photo_cpu/checkpoints/best.ckpt --dataset SPEC [SPEC ...] \\
+    sceneocr tune-box-scale --ckpt runs/deeptext_photo_cpu/checkpoints/best.ckpt --dataset SPEC [SPEC ...] \\
         --width 1.0 1.05 --height 1.0 1.1 1.2
-    python scripts/tune_box_scale.py --report report.json --dataset SPEC [SPEC ...]   # eval.py --report's boxes
+    sceneocr tune-box-scale --report report.json --dataset SPEC [SPEC ...]   # eval.py --report's boxes
 
 Why: the standard protocol needs IoU >= 0.5 with the annotated box, and datasets leave different margins round a
 word (SVT's boxes are loose, painted training text's tight); a word found with a box too tight counts as missed

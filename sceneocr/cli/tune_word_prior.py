@@ -1,8 +1,8 @@
 """Choose the CRNN word prior's settings (eval.word_prior) on held-back words: every crop is read once, then
 every combination of vocabulary size, weight, floor and edit distance is scored on the same readings.
 
-    python scripts/tune_word_prior.py --dataset data/real_words/heldout/{ic15,iiit5k,ic03,svt}
-    python scripts/tune_word_prior.py --ckpt runs/crnn_real/checkpoints/best.ckpt --dataset DIR [DIR ...] \\
+    sceneocr tune-word-prior --model crnn --dataset data/real_words/heldout/{ic15,iiit5k,ic03,svt}
+    sceneocr tune-word-prior --model crnn --ckpt runs/crnn_real/checkpoints/best.ckpt --dataset DIR [DIR ...] \\
         --vocabulary 50000 100000 --weight 0.5 0.7 --floor 1e-8 --max_edits 2
 
 The words are read as eval.py reads them (the checkpoint's config: eval.rec_widths, the backend); the table
