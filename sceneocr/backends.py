@@ -21,6 +21,7 @@ the shipped CRNN's release settings set to five widths; else the trained width),
 and batches are padded up to the exported batch size (see sceneocr.runners.OnnxRunner).
 """
 import contextlib
+import errno
 import functools
 import glob
 import hashlib
@@ -55,7 +56,7 @@ SHARED_TRAIN = os.path.join(ROOT, "..", "shared", "train")
 CROP_BATCH = 8
 CALIBRATION_CROPS = 128     # word crops, spread evenly over the IC15 and IIIT5K training crops
 CALIBRATION_SCENES = 8      # scene photographs, spread over the IC03 and SVT training scenes
-EXPORT_VERSION = 1          # part of every cache name: raise it when export or quantisation changes
+EXPORT_VERSION = 2          # part of every cache name: raise it when export, quantisation or caching changes
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 _said = set()
@@ -127,12 +128,65 @@ def _ranges_api():
 
 
 def cache_folder():
-    """``OCR_ONNX_CACHE_DIR``, else ``onnx/`` in the project's cache (``OCR_CACHE_DIR``, ~/.cache/mindspore_ocr)."""
+    """``OCR_ONNX_CACHE_DIR``, else ``onnx/`` in the project's cache (``OCR_CACHE_DIR``, ~/.cache/mindspore_ocr).
+    A folder that cannot be made, or a file in its place, is one line naming the setting; a folder that cannot be
+    written gives way to a private temporary cache, said once."""
     from sceneocr.vgg16_weights import cache_dir
 
-    folder = os.environ.get("OCR_ONNX_CACHE_DIR") or os.path.join(cache_dir(), "onnx")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+    if os.environ.get("OCR_ONNX_CACHE_DIR"):
+        folder, setting = os.environ["OCR_ONNX_CACHE_DIR"], "OCR_ONNX_CACHE_DIR"
+    else:
+        folder = os.path.join(cache_dir(), "onnx")
+        setting = "OCR_CACHE_DIR" if os.environ.get("OCR_CACHE_DIR") else "the ONNX cache"
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{setting}={folder}: is a file, not a folder; point {setting} at a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise ValueError(f"{setting}={folder}: cannot make the folder ({exc.strerror or exc})") from None
+    if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+        return folder
+    fallback = os.path.join(tempfile.gettempdir(), f"sceneocr-onnx-{os.getuid() if hasattr(os, 'getuid') else 0}")
+    os.makedirs(fallback, mode=0o700, exist_ok=True)
+    _say_once(f"{setting}={folder}: not writable; exported models are cached in {fallback} instead")
+    return fallback
+
+
+def _digest_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(path):
+    """Whether ``path`` is in the cache whole: the SHA-256 written beside it when it was made matches. A damaged
+    or unverifiable file is removed, saying so, so that it is made again."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path + ".sha256", encoding="ascii") as handle:
+            if handle.read().strip() == _digest_file(path):
+                return True
+    except (OSError, UnicodeDecodeError):
+        pass
+    _say_once(f"{path}: cached model damaged or unverifiable; making it again")
+    for stale in (path, path + ".sha256"):
+        with contextlib.suppress(OSError):
+            os.remove(stale)
+    return False
+
+
+def _put_in_cache(made, path):
+    """Move the finished file ``made`` to ``path`` with its SHA-256 beside it (the digest first: a file without
+    a matching digest is never trusted)."""
+    digest = _digest_file(made)
+    with open(made + ".sha256", "w", encoding="ascii") as handle:
+        handle.write(digest + "\n")
+    os.replace(made + ".sha256", path + ".sha256")
+    os.replace(made, path)  # whole or not at all: another process may be reading the cache
 
 
 _digests = {}
@@ -163,7 +217,7 @@ def exported_onnx(task, cfg, ckpt, batch_size):
     import importlib
 
     path = os.path.join(cache_folder(), cache_name(task, cfg, ckpt, batch_size) + ".onnx")
-    if os.path.isfile(path):
+    if _cached(path):
         return path
     _say_once(f"exporting {task} to ONNX once (kept in {os.path.dirname(path)})")
     with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=".export-") as tmp:
@@ -173,7 +227,7 @@ def exported_onnx(task, cfg, ckpt, batch_size):
         except (RuntimeError, TypeError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ExportFailed(f"{ckpt}: MindSpore cannot export {task} to ONNX ({first})") from None
-        os.replace(written, path)  # whole or not at all: another process may be reading the cache
+        _put_in_cache(written, path)
     return path
 
 
@@ -283,7 +337,7 @@ def quantized_onnx(task, cfg, ckpt, batch_size):
         calibration = hashlib.sha256("\n".join(os.path.relpath(p, SHARED_TRAIN) for p in paths).encode()).hexdigest()
         source = f"{len(paths)} training images from {os.path.normpath(SHARED_TRAIN)}"
     path = f"{fp32[:-len('.onnx')]}-int8-{_int8_settings(task, calibration)}.onnx"
-    if os.path.isfile(path):
+    if _cached(path):
         return path
     _say_once(f"onnxruntime-int8: quantising {task} once, calibrated on {source}")
     _quantize(task, cfg, fp32, path, batch_size, ranges=ranges, paths=paths)
@@ -366,7 +420,7 @@ def _quantize(task, cfg, fp32, path, batch_size, ranges=None, paths=None, save_r
         except Exception as exc:  # noqa: BLE001 - onnx and onnxruntime raise many kinds; one line names it
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             raise QuantizationFailed(f"{fp32}: onnxruntime cannot quantise {task} to int8 ({first})") from None
-        os.replace(quantized, path)
+        _put_in_cache(quantized, path)
 
 
 def model_file(task, cfg, ckpt, backend, batch_size):

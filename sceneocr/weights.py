@@ -49,16 +49,16 @@ def shipped_checkpoint(task, folder=WEIGHTS_DIR, verify=True):
     """Path of the shipped checkpoint for ``task`` ('crnn' or 'deeptext'), its SHA-256 checked."""
     entry = read_manifest(folder).get(task)
     if not entry:
-        raise WeightsUnavailable(f"no shipped {task} weights in {folder} (pass a checkpoint with --ckpt)")
+        raise WeightsUnavailable(f"no shipped {task} weights in {folder} (pass your own checkpoint)")
     path = os.path.join(folder, entry["file"])
     if not os.path.isfile(path):
         raise WeightsUnavailable(f"{path}: shipped {task} weights are missing (restore the file from the "
-                                 f"repository, e.g. git checkout -- {os.path.relpath(path)}, or pass --ckpt)")
+                                 f"repository, e.g. git checkout -- {os.path.relpath(path)}, or pass your own checkpoint)")
     if verify:
         digest = _sha256(path)
         if digest != entry["sha256"]:
             raise WeightsUnavailable(f"{path}: corrupt shipped {task} weights (SHA-256 {digest[:12]}..., "
-                                     f"expected {entry['sha256'][:12]}...); restore the file or pass --ckpt")
+                                     f"expected {entry['sha256'][:12]}...); restore the file or pass your own checkpoint")
     return path
 
 

@@ -18,6 +18,12 @@ absolute() {
     esac
 }
 
+# A YAML single-quoted scalar: a quote inside is written twice (a folder named it's stays one value).
+yaml_quote() {
+    local text="${1//\'/\'\'}"
+    printf "'%s'" "$text"
+}
+
 # IMGS_PATH and ANNOS_PATH are comma-separated lists of equal length. An entry may carry its format
 # as FORMAT:PATH (ic13, ic11, scut, ic15, cocotext); plain folders are ICDAR 2013, .json files COCO-Text.
 detection_spec() {
@@ -36,7 +42,7 @@ detection_spec() {
         esac
         [ -e "$anno" ] || die "annotations not found: $anno"
         [ -d "${img_list[$i]}" ] || die "image folder not found: ${img_list[$i]}"
-        spec+="{format: $fmt, images: '$(absolute "${img_list[$i]}")', annotations: '$(absolute "$anno")'},"
+        spec+="{format: $fmt, images: $(yaml_quote "$(absolute "${img_list[$i]}")"), annotations: $(yaml_quote "$(absolute "$anno")")},"
     done
     echo "${spec%,}]"
 }

@@ -259,7 +259,7 @@ def benchmark_backends(args):
     import tempfile
 
     from sceneocr.backends import BACKENDS, load_detector, load_recognizer
-    from sceneocr.e2e import OCRPredictor, load_image
+    from sceneocr.e2e import load_image, ocr_predictor
 
     tasks = {"crnn": ("crnn",), "deeptext": ("deeptext",), "e2e": ("crnn", "deeptext", "e2e")}[args.model]
     photos = sorted(p for p in glob.glob(os.path.join(PHOTOS, "**", "*"), recursive=True)
@@ -306,10 +306,10 @@ def benchmark_backends(args):
                                       "load_s": round(load_s, 1)}
                 print(f"{backend:16s} deeptext on {detector.backend:16s} {seconds:7.2f} s/image "
                       f"(loaded in {load_s:.1f} s)")
-            if "e2e" in tasks:  # what OCRPredictor.from_pretrained() and infer.py run (exports come from the cache)
+            if "e2e" in tasks:  # what ocr_predictor() and sceneocr read run (exports come from the cache)
                 (rec_cfg, rec_ckpt, _), (det_cfg, det_ckpt, _) = models["crnn"], models["deeptext"]
-                predictor = OCRPredictor.from_checkpoints(det_ckpt, rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg,
-                                                          backend=backend)
+                predictor = ocr_predictor(det_ckpt=det_ckpt, rec_ckpt=rec_ckpt, det_cfg=det_cfg, rec_cfg=rec_cfg,
+                                          backend=backend, pretrained=False)
                 per_photo, words, first = [], 0, []
                 for photo in photos:
                     start = time.perf_counter()

@@ -4,11 +4,14 @@
     sceneocr export --model crnn --ckpt best.ckpt --file_format ONNX --batch_size 1
     sceneocr export --model crnn --random_weights          # untrained graph, for smoke tests
 
-MINDIR gets a dynamic batch dimension unless --batch_size is given. AIR needs an Ascend device.
+MINDIR gets a dynamic batch dimension unless --batch_size is given. AIR needs an Ascend device. An existing
+file is never replaced without --overwrite.
 The checkpoint is read with the config stored in it (else its run's config.yaml, else the default);
 a checkpoint that does not fit the model is refused, never exported with random weights.
 """
+import os
 import sys
+import tempfile
 
 from sceneocr.cli.common import parse, run_main, task_module
 from sceneocr.runtime import setup_run
@@ -23,6 +26,7 @@ def add_arguments(parser):
     parser.add_argument("--file_format", default="MINDIR", type=str.upper, choices=FORMATS)
     parser.add_argument("--file_name", help="output path without extension (default: the model name)")
     parser.add_argument("--batch_size", type=int, default=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing exported file")
 
 
 class ExportNotSupported(ValueError):
@@ -50,15 +54,29 @@ def main(argv=None):
     batch_size = args.batch_size
     if args.file_format in ("ONNX", "AIR") and batch_size is None:
         batch_size = 1
+    name = args.file_name or args.model
+    final = f"{name}.{args.file_format.lower()}"
+    if os.path.lexists(final) and not args.overwrite:  # checked before MindSpore starts, and again at the end
+        raise ValueError(f"{final}: exists; choose another --file_name or pass --overwrite")
     setup_run(target, seed=cfg["system"]["seed"])
     task = task_module(args.model)
-    try:
-        path = task.export(cfg, args.ckpt, args.file_format, args.file_name or args.model, batch_size)
-    except (RuntimeError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExportNotSupported(f"MindSpore cannot export {args.model} to {args.file_format}: {first}") from None
-    print(f"exported {path}" + (" (random weights)" if args.random_weights else ""))
-    return path
+    folder = os.path.dirname(os.path.abspath(final))
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
+        try:
+            written = task.export(cfg, args.ckpt, args.file_format, os.path.join(tmp, "model"), batch_size)
+        except (RuntimeError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ExportNotSupported(f"MindSpore cannot export {args.model} to {args.file_format}: {first}") from None
+        if args.overwrite:
+            os.replace(written, final)  # replaces a symbolic link itself, never its target
+        else:
+            try:
+                os.link(written, final)
+            except FileExistsError:
+                raise ValueError(f"{final}: written by another run meanwhile; not replaced (pass --overwrite)") from None
+    print(f"exported {final}" + (" (random weights)" if args.random_weights else ""))
+    return final
 
 
 if __name__ == "__main__":

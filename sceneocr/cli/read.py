@@ -31,14 +31,16 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def list_images(path):
+    """(image paths, number of other files skipped): a folder's images by extension, or the one file given."""
     if os.path.isdir(path):
-        found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS))
+        files = sorted(f for f in os.listdir(path) if os.path.isfile(os.path.join(path, f)))
+        found = [os.path.join(path, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
         if not found:
             raise FileNotFoundError(f"{path}: no images ({', '.join(IMAGE_EXTENSIONS)})")
-        return found
+        return found, len(files) - len(found)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
-    return [path]
+    return [path], 0
 
 
 def _file_key(path):
@@ -137,20 +139,22 @@ def build_predictor(args, det_cfg=None):
 
 
 def run(args):
+    import cv2
+
     from sceneocr.data.convert import progress
     from sceneocr.e2e import Page, Word, load_image
+    from sceneocr.e2e.outputs import LineWriter, write_file
     from sceneocr.e2e.predictor import UnreadableImage
 
-    images = list_images(args.image)  # listed once, before this run writes anything
+    images, other_files = list_images(args.image)  # listed once, before this run writes anything
+    if other_files:
+        print(f"skipped {other_files} file(s) of other types in {args.image} (reads {', '.join(IMAGE_EXTENSIONS)})",
+              file=sys.stderr)
     out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
     outputs = plan_outputs(images, out_dir, args.visualize, args.jsonl, args.overwrite)
     setup_run(args.device_target)
     predictor = build_predictor(args)
-    if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
-    if args.jsonl:
-        os.makedirs(os.path.dirname(os.path.abspath(args.jsonl)), exist_ok=True)
-    jsonl = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else None
+    jsonl = LineWriter(args.jsonl, args.overwrite) if args.jsonl else None
     done, skipped = 0, []
     try:
         for path in progress(images, total=len(images), desc="ocr"):
@@ -163,7 +167,7 @@ def run(args):
             if args.mode == "e2e":
                 page = predictor(rgb, source=path)
             elif args.mode == "det":
-                found = predictor.detect(rgb)
+                found = predictor.detect(rgb) if min(rgb.shape[:2]) >= 2 else {"boxes": [], "scores": []}
                 page = Page(rgb.shape[1], rgb.shape[0], [Word(tuple(round(float(v), 1) for v in b), "", round(float(s), 4))
                                                          for b, s in zip(found["boxes"], found["scores"])], path)
             else:
@@ -172,12 +176,12 @@ def run(args):
                                                               text, 1.0, round(confidence, 4))], path)
             json_path, drawing_path = outputs[path]
             if jsonl:
-                jsonl.write(page.to_json() + "\n")
+                jsonl.write(page.to_json())
             if json_path:
-                with open(json_path, "w", encoding="utf-8") as handle:
-                    json.dump(page.to_dict(), handle, indent=1)
+                write_file(json_path, json.dumps(page.to_dict(), indent=1), args.overwrite)
             if drawing_path:
-                page.render(rgb, drawing_path)
+                ok, png = cv2.imencode(".png", cv2.cvtColor(page.render(rgb), cv2.COLOR_RGB2BGR))
+                write_file(drawing_path, png.tobytes(), args.overwrite)
             done += 1
             if len(images) == 1:
                 print(" ".join(w.text for w in page.words) if args.mode != "det" else f"{len(page.words)} boxes")
@@ -185,7 +189,9 @@ def run(args):
         if jsonl:
             jsonl.close()
     print(f"read {done} image(s)" + (f", skipped {len(skipped)} unreadable" if skipped else "")
-          + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) else ""))
+          + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) and done else ""))
+    if not done:
+        raise UnreadableImage(f"{args.image}: no image could be read")
     return done, skipped
 
 

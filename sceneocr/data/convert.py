@@ -136,8 +136,16 @@ class RecognitionWriter:
         self.count = 0
         parent = os.path.dirname(os.path.abspath(output))
         os.makedirs(parent, exist_ok=True)
-        self.building = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.", suffix=".partial",
-                                         dir=parent)
+        self.stale_removed, self.stale_unknown = remove_stale_partials(output)
+        if self.stale_removed:
+            print(f"removed {len(self.stale_removed)} half-built folder(s) of killed conversions, e.g. "
+                  f"{self.stale_removed[0]}", file=sys.stderr)
+        if self.stale_unknown:
+            print(f"{len(self.stale_unknown)} half-built folder(s) of an older conversion beside {output}, e.g. "
+                  f"{self.stale_unknown[0]}: remove them if no conversion is running", file=sys.stderr)
+        # The pid in the name tells a later conversion whether this one still runs (see remove_stale_partials).
+        self.building = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.{os.getpid()}.",
+                                         suffix=".partial", dir=parent)
         os.chmod(self.building, 0o777 & ~_umask())  # mkdtemp's 0700 would otherwise become the dataset's mode
         if fmt == "lmdb":
             self._lmdb = LmdbWriter(self.building)
@@ -186,6 +194,37 @@ def _umask():
     return mask
 
 
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_partials(output):
+    """Remove the half-built folders that killed conversions into ``output`` left beside it
+    (``.<name>.<pid>.<random>.partial`` whose process is gone); returns (removed, left: ones of unknown owner)."""
+    parent = os.path.dirname(os.path.abspath(output))
+    prefix = f".{os.path.basename(os.path.abspath(output))}."
+    removed, unknown = [], []
+    if not os.path.isdir(parent):
+        return removed, unknown
+    for name in sorted(os.listdir(parent)):
+        if not (name.startswith(prefix) and name.endswith((".partial", ".old"))):
+            continue
+        path = os.path.join(parent, name)
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif not pid.isdigit():
+            unknown.append(path)
+    return removed, unknown
+
+
 def check_output(output, overwrite, protect=()):
     """Refuse an output that is a file, holds anything (unless ``overwrite``) or contains an input."""
     if os.path.exists(output) and not os.path.isdir(output):
@@ -203,7 +242,7 @@ def swap_in(building, output):
     """Replace ``output`` by the finished folder ``building`` (same parent, so renames are atomic)."""
     old = None
     if os.path.lexists(output):
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.", suffix=".old",
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.{os.getpid()}.", suffix=".old",
                                dir=os.path.dirname(os.path.abspath(output)))
         old = os.path.join(old, "previous")
         os.rename(output, old)

@@ -1,11 +1,9 @@
 """Detection samples -> fixed-size network inputs: decoding, augmentation (zoom in, zoom out, flip), resizing with or
 without keeping the aspect ratio, normalisation, and ground truth padded to a fixed number of boxes."""
-import os
-
 import cv2
 import numpy as np
 
-from sceneocr.data.words import CorruptImage
+from sceneocr.data.images import decode_image, read_image
 
 MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 STD = np.array([58.395, 57.12, 57.375], np.float32)
@@ -15,13 +13,8 @@ def load_rgb(sample):
     if sample.image is not None:
         return sample.image
     if sample.encoded is not None:
-        data = np.frombuffer(sample.encoded, np.uint8)
-    else:
-        data = np.fromfile(sample.image_path, np.uint8) if os.path.isfile(sample.image_path) else np.zeros(0, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise CorruptImage(f"{sample.image_path}: cannot decode image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        return decode_image(sample.encoded, sample.image_path)
+    return read_image(sample.image_path)
 
 
 def expand(image, boxes, rng, max_ratio=2.0):

@@ -10,23 +10,14 @@ import os
 import cv2
 import numpy as np
 
+from sceneocr.data.images import UnreadableImage, decode_image  # noqa: F401  (decode_image: used by readers)
 from sceneocr.data.lmdb_store import LmdbReader, is_lmdb
 from sceneocr.data.paths import RootGuard
 
 SYNTHETIC = "synthetic"
 
 
-class CorruptImage(ValueError):
-    pass
-
-
-def decode_image(data, where):
-    if not data:
-        raise CorruptImage(f"{where}: empty image data")
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise CorruptImage(f"{where}: cannot decode image")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+CorruptImage = UnreadableImage  # the name the data code uses: a sample that is skipped and counted
 
 
 class SkipCounter:
@@ -78,8 +69,9 @@ class FolderWords(SkipCounter):
     comma-separated lexicon. A first line whose second field is ``label`` is a header naming the columns;
     then only a column called ``lexicon`` is read as one (e.g. ``crop<TAB>label<TAB>word_xml_entry``).
 
-    Records end at LF (or CRLF). Lines that are not UTF-8, and paths that resolve outside the folder
-    of the .tsv file (``..``, absolute paths, symlinks), are skipped and counted."""
+    Records end at LF (or CRLF). Lines that are not UTF-8, lines with more fields than the columns (the header's,
+    else path, label and lexicon), and paths that resolve outside the folder of the .tsv file (``..``, absolute
+    paths, symlinks), are skipped and counted."""
 
     trusted_labels = False
 
@@ -91,7 +83,7 @@ class FolderWords(SkipCounter):
         if not os.path.isfile(index):
             raise FileNotFoundError(f"{path}: no labels.tsv (expected relative/path<TAB>label lines)")
         self.items = []
-        lexicon_column = 2
+        lexicon_column, columns = 2, 3
         guard = RootGuard(self.root or ".")
         with open(index, "rb") as handle:
             raw = handle.read().removeprefix(b"\xef\xbb\xbf")
@@ -107,9 +99,13 @@ class FolderWords(SkipCounter):
             if number == 1 and len(fields) >= 2 and fields[1].strip().lower() == "label":
                 names = [f.strip().lower() for f in fields]
                 lexicon_column = names.index("lexicon") if "lexicon" in names else None
+                columns = len(names)
                 continue
             if len(fields) < 2:
                 raise ValueError(f"{index}:{number}: expected 'path<TAB>label', got {line!r}")
+            if len(fields) > columns:  # a tab inside a label, or a shifted line: its label cannot be trusted
+                self.skip(f"more fields than the {columns} columns", f"{index}:{number}")
+                continue
             image_path = guard.resolve(fields[0])
             if image_path is None:
                 self.skip("image path outside the dataset folder", f"{index}:{number}")

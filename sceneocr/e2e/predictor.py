@@ -15,33 +15,16 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-import cv2
 import numpy as np
 
+from sceneocr.data.images import UnreadableImage, to_rgb  # noqa: F401  (UnreadableImage: part of this API)
 from sceneocr.data.words import pick_width, prepare_word
 
 
-class UnreadableImage(ValueError):
-    pass
-
-
 def load_image(image):
-    """RGB uint8 array from a path, an array (RGB, or grey) or a PIL image."""
-    if isinstance(image, (str, os.PathLike)):
-        path = os.fspath(image)
-        data = np.fromfile(path, np.uint8) if os.path.isfile(path) else np.zeros(0, np.uint8)
-        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-        if decoded is None:
-            raise UnreadableImage(f"{path}: {'not found' if not os.path.isfile(path) else 'cannot decode image'}")
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
-    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
-        return np.asarray(image.convert("RGB"))
-    array = np.asarray(image)
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=2)
-    if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise UnreadableImage(f"expected an H x W x 3 image, got shape {array.shape}")
-    return np.ascontiguousarray(array[..., :3]).astype(np.uint8)
+    """RGB uint8 array from a path, an array or a PIL image (:func:`sceneocr.data.images.to_rgb`: the dtypes,
+    shapes and modes it takes, and the pixel limit); anything else is :class:`UnreadableImage`, one line."""
+    return to_rgb(image)
 
 
 @dataclass
@@ -123,7 +106,23 @@ class RecognitionPredictor:
         self.recognizer = recognizer
         self.height, self.widths, self.channels = height, tuple(sorted(widths)), channels
         self.batch_size = batch_size
-        self.lexicon = list(lexicon) if lexicon else None
+        self.lexicon = self.normalize_lexicon(lexicon)[0] if lexicon else None
+
+    def normalize_lexicon(self, words):
+        """(the words as the recogniser can read them, the words it cannot): lower-cased where its alphabet
+        folds case; words with characters outside the alphabet, or empty, are left out (a lexicon word it cannot
+        spell could never be chosen right). No word left is an error."""
+        charset = getattr(self.recognizer, "charset", None)
+        if charset is None:
+            return list(words), []
+        kept, dropped = [], []
+        for word in words:
+            label, problem = charset.check(str(word))
+            (dropped if problem in ("empty", "charset") else kept).append(label if not problem else word)
+        if words and not kept:
+            raise ValueError(f"lexicon: none of its {len(words)} words can be spelled with the recogniser's "
+                             f"alphabet ({charset.alphabet}), e.g. {dropped[0]!r}")
+        return list(dict.fromkeys(kept)), dropped
 
     @classmethod
     def from_config(cls, rec_cfg, recognizer, **overrides):
@@ -155,7 +154,7 @@ class RecognitionPredictor:
 
     def __call__(self, crops, lexicon=None):
         """[(text, confidence)] for RGB word crops (arrays); ``lexicon`` (a list of words) over the predictor's."""
-        lexicon = lexicon if lexicon is not None else self.lexicon
+        lexicon = self.normalize_lexicon(lexicon)[0] if lexicon is not None else self.lexicon
         results = [None] * len(crops)
         groups = {}
         for index, crop in enumerate(crops):
@@ -248,6 +247,8 @@ class OCRPredictor:
         rgb = load_image(image)
         if not source and isinstance(image, (str, os.PathLike)):
             source = os.fspath(image)
+        if min(rgb.shape[:2]) < 2:  # nothing to find on an empty or one-pixel image
+            return Page(rgb.shape[1], rgb.shape[0], [], source)
         found = self.det_predictor([rgb])[0]
         order = np.lexsort((found["boxes"][:, 0], np.round(found["boxes"][:, 1] / 8))) if len(found["boxes"]) else []
         boxes = [found["boxes"][i] for i in order]
@@ -265,8 +266,11 @@ def read_lexicon(path):
         return None
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: lexicon file not found")
-    with open(path, encoding="utf-8") as handle:
-        words = [w.strip() for line in handle for w in line.replace(",", " ").split() if w.strip()]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            words = [w.strip() for line in handle for w in line.replace(",", " ").split() if w.strip()]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: lexicon is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if not words:
         raise ValueError(f"{path}: lexicon is empty")
     return words
@@ -287,6 +291,7 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
     the word prior's vocabulary (0: greedy readings); ``lexicon``: allowed words (a list, or a file's path).
     ``log``: where the line naming what runs on which backend goes (None: nowhere)."""
     from sceneocr.backends import load_detector, load_recognizer, with_test_scales
+    from sceneocr.config_schema import RANGES
     from sceneocr.crnn.word_prior import with_word_prior
     from sceneocr.model_config import resolve_config
     from sceneocr.weights import shipped_checkpoint
@@ -295,6 +300,10 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
         if family not in (None, expected):
             raise ValueError(f"{name}={family!r}: this zoo's {'detector' if name == 'det' else 'recogniser'} "
                              f"is {expected!r} (or None to leave it out)")
+    if rec_widths:  # checked before anything is built: a bad width would fail deep inside a graph compile
+        problem = RANGES["eval.rec_widths"](list(rec_widths))
+        if problem:
+            raise ValueError(f"recogniser widths {list(rec_widths)}: {problem}")
     detector = recognizer = None
     if det:
         if pretrained and not (det_ckpt or det_exported):
@@ -315,6 +324,11 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
     rec_options = {key[len("rec_"):]: options.pop(key) for key in list(options) if key.startswith("rec_")}
     det_predictor = DetectionPredictor(detector) if detector is not None else None
     rec_predictor = RecognitionPredictor.from_config(rec_cfg, recognizer, **rec_options) if recognizer else None
+    if lexicon and rec_predictor is not None:
+        lexicon, dropped = rec_predictor.normalize_lexicon(lexicon)
+        if dropped and log:
+            log(f"lexicon: {len(dropped)} of {len(lexicon) + len(dropped)} words left out, their characters are not "
+                f"in the recogniser's alphabet, e.g. {dropped[0]!r}")
     if log:
         log("running " + ", ".join(f"{name} on {model.backend}" for name, model in
                                    (("deeptext", detector), ("crnn", recognizer)) if model)

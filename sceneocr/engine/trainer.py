@@ -4,7 +4,9 @@ validation that keeps the best checkpoint, a NaN/Inf guard, and exact resumption
 A run folder is protected: a new run into a folder that holds one is refused unless it resumes
 (``train.resume auto``) or ``train.overwrite`` is true, which moves the old run to
 ``<folder>.old-<time>``. Nothing is written into the folder (config.yaml, train.log, checkpoints)
-before the run has been validated: datasets open, the resume checkpoint fits the model.
+before the run has been validated: datasets open, the resume checkpoint fits the model. A run holds its folder
+locked while it lives (:class:`RunFolderLock`), and a new run that stops before its first checkpoint leaves the
+folder reusable.
 """
 import contextlib
 import json
@@ -18,7 +20,7 @@ import time
 import numpy as np
 
 from sceneocr.engine.checkpoint import (CheckpointManager, checkpoint_info, load_checkpoint, read_checkpoint_state,
-                                   remove_stale_temporaries, resume_checkpoint)
+                                        remove_stale_temporaries, resume_checkpoint)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -29,8 +31,6 @@ class TrainingInterrupted(RuntimeError):
     """Ctrl-C during training; the message names the checkpoint to resume from."""
 
 
-# What makes a folder hold a run: what the trainer writes (train.log alone may be a fresh logger's).
-RUN_MARKERS = ("config.yaml", "checkpoints")
 
 
 class _PendingRecords(logging.Handler):
@@ -110,7 +110,44 @@ def stop_signals_interrupt():
 
 
 def holds_run(output_dir):
-    return os.path.isdir(output_dir) and any(os.path.exists(os.path.join(output_dir, m)) for m in RUN_MARKERS)
+    """A saved config or any checkpoint: an empty checkpoints/ folder (a run that never saved) holds nothing."""
+    if not os.path.isdir(output_dir):
+        return False
+    if os.path.exists(os.path.join(output_dir, "config.yaml")):
+        return True
+    folder = os.path.join(output_dir, "checkpoints")
+    return os.path.isdir(folder) and any(name.endswith(".ckpt") for name in os.listdir(folder))
+
+
+class RunFolderLock:
+    """An exclusive lock on a run folder for the run's life (``flock`` on the folder itself, so no file is added to
+    it): a second training started on the same folder (two resumes, or two fresh runs) stops with one line instead
+    of writing beside the first. The lock goes with the process, so a killed run never leaves a stale one."""
+
+    def __init__(self, output_dir):
+        self.output_dir, self.fd = output_dir, None
+
+    def acquire(self):
+        import fcntl
+
+        os.makedirs(self.output_dir, exist_ok=True)
+        fd = os.open(self.output_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ValueError(f"{self.output_dir}: another training is using this run folder; wait for it to finish "
+                             f"or choose another --train.output_dir") from None
+        self.fd = fd
+
+    @property
+    def held(self):
+        return self.fd is not None
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _inside(path, folder):
@@ -205,13 +242,13 @@ class Trainer:
     def resume(self, path):
         """Continue from ``path``: its parameters must fit the training cell exactly (an error with
         counts otherwise), and the run it continues must not be finished."""
-        meta, _ = read_checkpoint_state(path)
+        # The checkpoint must fit the model first (a checkpoint of another model is refused whatever its step).
+        # The learning-rate table comes from the config, so a resumed run may lengthen its schedule.
+        meta, _ = load_checkpoint(path, self.step_cell, skip=("learning_rate",), weights_only=False)
         global_step = int(meta.get("global_step", 0))
         if global_step >= self.total_steps():
             raise ValueError(f"{path}: the run is finished (global step {global_step} of {self.total_steps()}); "
                              f"to train longer pass a larger --train.max_steps or --train.epochs")
-        # The learning-rate table comes from the config, so a resumed run may lengthen its schedule.
-        meta, _ = load_checkpoint(path, self.step_cell, skip=("learning_rate",), weights_only=False)
         self.epoch = int(meta.get("epoch", 0))
         self.step_in_epoch = int(meta.get("step_in_epoch", 0))
         self.global_step = global_step
@@ -263,32 +300,48 @@ class Trainer:
 
         Everything is checked before the first file is written; Ctrl-C raises :class:`TrainingInterrupted`
         naming the checkpoint to resume from."""
+        lock, opened, resumed = RunFolderLock(self.output_dir), False, False
         try:
             with stop_signals_interrupt():
+                if os.path.isdir(self.output_dir) and holds_run(self.output_dir):
+                    lock.acquire()  # before reading the run: a second resume stops here
                 move_old_run = self.guard_folder and check_output_dir(self.output_dir, resume, self.overwrite)
                 if resume:
                     path = resume_checkpoint(resume, self.output_dir, self.manager.prefix)
                     if path:
                         self.resume(path)
+                        resumed = True
                     else:
                         self.log.info("resume=auto: no checkpoint found, starting from scratch")
-                self._open_run_folder(move_old_run)
+                if move_old_run:
+                    lock.release()  # the old run moves aside; this run locks its new folder
+                self._open_run_folder(move_old_run, lock)
+                opened = True
                 start = time.time()
                 last = self.fit()
         except KeyboardInterrupt:
             message = self._interrupted_message()
             self._log_to_file_only(f"stopped: {message}")  # the console gets it once, from the caller
+            if opened and not resumed:
+                self._forget_untrained_run()
             raise TrainingInterrupted(message) from None
+        except BaseException:
+            if opened and not resumed:
+                self._forget_untrained_run()
+            raise
         finally:
             self.loader.close()
+            lock.release()
         self.log.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
         return last
 
-    def _open_run_folder(self, move_old_run):
+    def _open_run_folder(self, move_old_run, lock):
         """The run is valid: claim the folder, then write its log, config and (later) checkpoints."""
         from sceneocr.config import save_config
 
         moved = move_aside(self.output_dir) if move_old_run else None
+        if not lock.held:
+            lock.acquire()
         attach_log_file(self.log, self.output_dir)
         if moved:
             self.log.info(f"--train.overwrite: the previous run in {self.output_dir} was moved to {moved}")
@@ -298,6 +351,17 @@ class Trainer:
                 self.log.info(f"removed {len(stale)} temporary file(s) of an interrupted save, e.g. {stale[0]}")
             if self.config is not None:
                 save_config(self._config_to_save(), os.path.join(self.output_dir, "config.yaml"))
+
+    def _forget_untrained_run(self):
+        """A new run that stopped before its first checkpoint trained nothing to keep: its config.yaml goes, so the
+        corrected rerun is not refused as "already holds a run" (train.log stays, and the rerun appends to it)."""
+        if not self.is_writer or self.manager.latest() or self.last_saved:
+            return
+        config = os.path.join(self.output_dir, "config.yaml")
+        if os.path.isfile(config):
+            os.remove(config)
+            self._log_to_file_only("stopped before the first checkpoint: config.yaml removed, so the folder can be "
+                                   "used again")
 
     def _log_to_file_only(self, text):
         record = self.log.makeRecord(self.log.name, logging.INFO, __file__, 0, text, None, None)
