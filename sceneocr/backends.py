@@ -118,6 +118,7 @@ def has_shipped_ranges(task, ckpt):
     return bool(shipped_calibration(ckpt, task)) and _ranges_api()
 
 
+@functools.lru_cache(maxsize=None)
 def _ranges_api():
     """Whether this onnxruntime quantises from ranges computed elsewhere (``calibration_cache_path``)."""
     import inspect
@@ -153,12 +154,10 @@ def cache_folder():
     return fallback
 
 
-def _digest_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _sha256(path):
+    from sceneocr.vgg16_weights import sha256_of
+
+    return sha256_of(path)
 
 
 def _cached(path):
@@ -168,7 +167,7 @@ def _cached(path):
         return False
     try:
         with open(path + ".sha256", encoding="ascii") as handle:
-            if handle.read().strip() == _digest_file(path):
+            if handle.read().strip() == _sha256(path):
                 return True
     except (OSError, UnicodeDecodeError):
         pass
@@ -182,7 +181,7 @@ def _cached(path):
 def _put_in_cache(made, path):
     """Move the finished file ``made`` to ``path`` with its SHA-256 beside it (the digest first: a file without
     a matching digest is never trusted)."""
-    digest = _digest_file(made)
+    digest = _sha256(made)
     with open(made + ".sha256", "w", encoding="ascii") as handle:
         handle.write(digest + "\n")
     os.replace(made + ".sha256", path + ".sha256")

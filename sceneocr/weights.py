@@ -86,12 +86,16 @@ def register_shipped(task, path, card, folder=WEIGHTS_DIR):
     manifest = read_manifest(folder)
     dropped = (manifest.get(task) or {}).get("config")
     manifest[task] = {"file": os.path.basename(path), "sha256": _sha256(path), "card": card}
-    tmp = os.path.join(folder, MANIFEST + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, os.path.join(folder, MANIFEST))
+    _write_json(os.path.join(folder, MANIFEST), manifest, indent=2)
     return manifest[task], dropped
+
+
+def _write_json(path, data, indent):
+    """``data`` as JSON at ``path``, through a temporary file renamed into place."""
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=indent, sort_keys=True)
+        handle.write("\n")
+    os.replace(path + ".tmp", path)
 
 
 def shipped_calibration(ckpt, task):
@@ -129,13 +133,7 @@ def register_calibration(task, ranges, method, folder=WEIGHTS_DIR):
         raise WeightsUnavailable(f"no shipped {task} weights in {folder} to calibrate")
     name = f"{task}.calibration.json"
     path = os.path.join(folder, name)
-    with open(path + ".tmp", "w", encoding="utf-8") as handle:
-        json.dump({"method": method, "ranges": ranges}, handle, indent=1, sort_keys=True)
-        handle.write("\n")
-    os.replace(path + ".tmp", path)
+    _write_json(path, {"method": method, "ranges": ranges}, indent=1)
     manifest[task]["calibration"] = {"file": name, "sha256": _sha256(path)}
-    with open(os.path.join(folder, MANIFEST + ".tmp"), "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(os.path.join(folder, MANIFEST + ".tmp"), os.path.join(folder, MANIFEST))
+    _write_json(os.path.join(folder, MANIFEST), manifest, indent=2)
     return path

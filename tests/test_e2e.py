@@ -102,6 +102,7 @@ def test_crops_keep_a_margin_inside_the_image():
     assert crop_with_margin(image, (0, 0, 100, 50), 0.5).shape == (50, 100, 3)
 
 
+@pytest.mark.slow
 def test_exported_models_give_the_same_words(tmp_path, recognizer_ckpt):
     rec_cfg, rec_ckpt = recognizer_ckpt
     det_cfg = load_config(DEEPTEXT_TINY, ["--score_threshold", "0.0"])
@@ -161,6 +162,7 @@ def test_word_spotting_needs_box_and_text():
     assert r["precision"] == pytest.approx(1 / 3) and r["recall"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_infer_cli_on_a_folder_with_a_bad_image(tmp_path, recognizer_ckpt):
     import subprocess
     import sys

@@ -23,7 +23,7 @@ def tiny_checkpoint(tmp_path):
     from sceneocr.crnn.task import build_charset, build_network
     from sceneocr.engine.checkpoint import atomic_save, checkpoint_info
 
-    cfg = resolve_config("crnn", explicit=TINY)
+    cfg = resolve_config("crnn", config=TINY)
     net = build_network(cfg, build_charset(cfg))
     path = str(tmp_path / "run" / "best.ckpt")
     os.makedirs(os.path.dirname(path))
@@ -118,6 +118,7 @@ def test_missing_or_altered_weights_are_one_clear_error(tiny_checkpoint, tmp_pat
         shipped_checkpoint("deeptext", folder)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not read_manifest().get("crnn"), reason="no shipped CRNN weights in weights/")
 def test_eval_and_infer_default_to_the_shipped_recogniser(tmp_path):
     crops = os.path.join(SHARED, "fixtures", "ic13_rec")
@@ -162,6 +163,7 @@ def test_shipped_manifest_matches_the_files():
 
 @pytest.mark.skipif(not (read_manifest().get("crnn") and read_manifest().get("deeptext")),
                     reason="no shipped DeepText + CRNN weights in weights/")
+@pytest.mark.slow
 def test_from_pretrained_reads_real_photographs():
     """The shipped pair on the three genuine ICDAR 2003 test photographs of the fixtures (never trained on)."""
     root = os.path.join(SHARED, "fixtures", "ic03", "SceneTrialTest")
@@ -198,7 +200,7 @@ def test_inference_wrapper_keeps_names_and_prefixed_checkpoints_still_load(tmp_p
     from sceneocr.crnn.task import build_charset, build_network
     from sceneocr.engine.checkpoint import load_checkpoint, save_release_weights
 
-    cfg = resolve_config("crnn", explicit=TINY)
+    cfg = resolve_config("crnn", config=TINY)
     net = build_network(cfg, build_charset(cfg))
     names = [p.name for p in net.get_parameters()]
     CRNNInference(net)  # validation wraps the training network: its names must not change

@@ -163,3 +163,13 @@ def test_the_command_runs_every_command_module():
     out = subprocess.run([sys.executable, "-m", "sceneocr", "nonsense"], capture_output=True, text=True, cwd=ROOT,
                          timeout=300)
     assert out.returncode == 2 and "unknown command 'nonsense'" in out.stderr
+
+
+def test_every_module_imports():
+    """The fast tier touches every module: each imports on its own (the command modules too)."""
+    import importlib
+
+    names = sorted(name for name in package_modules() if name != "sceneocr.__main__")
+    assert len(names) > 60
+    for name in names:
+        importlib.import_module(name)

@@ -185,8 +185,13 @@ def test_from_pretrained_turns_the_prior_off_on_request(monkeypatch):
     if not read_manifest().get("crnn") or not read_manifest().get("deeptext"):
         pytest.skip("no shipped weights")
     seen = {}
-    monkeypatch.setattr(OCRPredictor, "from_checkpoints",
-                        classmethod(lambda cls, det, rec, **kwargs: seen.update(kwargs)))
-    OCRPredictor.from_pretrained(word_prior=0)
+
+    def fake_load_recognizer(cfg, *args, **kwargs):
+        seen["rec_cfg"] = cfg
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr("sceneocr.backends.load_recognizer", fake_load_recognizer)
+    with pytest.raises(RuntimeError, match="stop here"):
+        OCRPredictor.from_pretrained(word_prior=0, det=None)
     assert seen["rec_cfg"]["eval"]["word_prior"]["vocabulary"] == 0
     assert seen["rec_cfg"]["eval"]["rec_widths"]  # the other release settings stay
