@@ -147,11 +147,11 @@ def run(args):
     from sceneocr.e2e.predictor import UnreadableImage
 
     images, other_files = list_images(args.image)  # listed once, before this run writes anything
+    out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
+    outputs = plan_outputs(images, out_dir, args.visualize, args.jsonl, args.overwrite)
     if other_files:
         print(f"skipped {other_files} file(s) of other types in {args.image} (reads {', '.join(IMAGE_EXTENSIONS)})",
               file=sys.stderr)
-    out_dir = args.output or (None if args.jsonl else (args.visualize or "ocr_results"))
-    outputs = plan_outputs(images, out_dir, args.visualize, args.jsonl, args.overwrite)
     setup_run(args.device_target)
     predictor = build_predictor(args)
     jsonl = LineWriter(args.jsonl, args.overwrite) if args.jsonl else None
