@@ -214,6 +214,7 @@ RANGES = {
     "model.image_width": at_least(1),
     "model.backbone.norm": one_of("bn", "frozen_bn", "none"),
     "model.backbone.frozen_stages": within(0, 5),
+    "model.test_proposals": within(0, 5000),
     "data.train_samples": at_least(1),
     "data.val_samples": at_least(1),
     "data.train_seed": at_least(0),

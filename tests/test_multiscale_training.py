@@ -147,3 +147,19 @@ def test_quad_protocol_scores_against_the_quadrilateral_not_its_bounding_box():
     result = metrics.result()
     assert result["quad"] == {"precision": 0.5, "recall": 1.0, "f": pytest.approx(2 / 3), "images": 1}
     assert "quad" not in DetectionMetrics().result()
+
+
+def test_test_time_proposals_are_a_config_setting():
+    from sceneocr.config import ConfigError, load_config
+    from sceneocr.deeptext.task import build_model
+    from sceneocr.model_config import default_config
+
+    tiny = os.path.join(os.path.dirname(default_config("deeptext")), "deeptext_tiny.yaml")
+    defaults = default_config("deeptext")
+    few = build_model(load_config(tiny, ["--model.test_proposals", "40"], defaults=defaults))
+    many = build_model(load_config(tiny, ["--model.test_proposals", "400"], defaults=defaults))
+    own = build_model(load_config(tiny, [], defaults=defaults))
+    assert (few.test_proposals.post_nms, many.test_proposals.post_nms, own.test_proposals.post_nms) == (40, 400, 100)
+    assert many.test_proposals.pre_nms == 400  # never fewer candidates than proposals kept
+    with pytest.raises(ConfigError, match="model.test_proposals"):
+        load_config(tiny, ["--model.test_proposals", "-1"], defaults=defaults)

@@ -49,9 +49,17 @@ def build_model(cfg):
 
     m = cfg["model"]
     backbone = m.get("backbone") or {}
+    # Test-time proposals into the R-CNN head (its fully connected layers cost per proposal): 0 keeps the variant's.
+    proposals = int(m.get("test_proposals") or 0)
+    extra = {}
+    if proposals:
+        from sceneocr.registry import registered_defaults
+
+        extra = {"test_post_nms": proposals,
+                 "test_pre_nms": max(proposals, int(registered_defaults(m["name"]).get("test_pre_nms", proposals)))}
     return build_registered(m["name"], image_height=m["image_height"], image_width=m["image_width"],
                             backbone_norm=backbone.get("norm", "bn"),
-                            frozen_stages=int(backbone.get("frozen_stages", 0)))
+                            frozen_stages=int(backbone.get("frozen_stages", 0)), **extra)
 
 
 def at_scale(cfg, scale):
