@@ -28,8 +28,10 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
+import time
 
 BACKENDS = ("mindspore", "onnxruntime", "onnxruntime-int8")
 CHOICES = ("auto",) + BACKENDS
@@ -115,7 +117,7 @@ def _runs_here(backend, task, ckpt):
 def has_shipped_ranges(task, ckpt):
     from sceneocr.weights import shipped_calibration
 
-    return bool(shipped_calibration(ckpt, task)) and _ranges_api()
+    return _ranges_api() and bool(shipped_calibration(ckpt, task, _checkpoint_digest(ckpt)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -135,23 +137,43 @@ def cache_folder():
     from sceneocr.vgg16_weights import cache_dir
 
     if os.environ.get("OCR_ONNX_CACHE_DIR"):
-        folder, setting = os.environ["OCR_ONNX_CACHE_DIR"], "OCR_ONNX_CACHE_DIR"
+        folder = os.environ["OCR_ONNX_CACHE_DIR"]
+        name = f"OCR_ONNX_CACHE_DIR={folder}"
     else:
         folder = os.path.join(cache_dir(), "onnx")
-        setting = "OCR_CACHE_DIR" if os.environ.get("OCR_CACHE_DIR") else "the ONNX cache"
+        name = (f"OCR_CACHE_DIR={os.environ['OCR_CACHE_DIR']} (its onnx/ folder)" if os.environ.get("OCR_CACHE_DIR")
+                else f"{folder} (the ONNX cache; OCR_ONNX_CACHE_DIR moves it)")
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise ValueError(f"{setting}={folder}: is a file, not a folder; point {setting} at a folder")
+        raise ValueError(f"{name}: is a file, not a folder")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
-            raise ValueError(f"{setting}={folder}: cannot make the folder ({exc.strerror or exc})") from None
+            raise ValueError(f"{name}: cannot make the folder ({exc.strerror or exc})") from None
     if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+        _remove_stale_work(folder)
         return folder
-    fallback = os.path.join(tempfile.gettempdir(), f"sceneocr-onnx-{os.getuid() if hasattr(os, 'getuid') else 0}")
-    os.makedirs(fallback, mode=0o700, exist_ok=True)
-    _say_once(f"{setting}={folder}: not writable; exported models are cached in {fallback} instead")
-    return fallback
+    global _FALLBACK_CACHE
+    if _FALLBACK_CACHE is None:  # private to this process: nobody else can put models in it
+        _FALLBACK_CACHE = tempfile.mkdtemp(prefix="sceneocr-onnx-")
+    _say_once(f"{name}: not writable; exported models are cached in {_FALLBACK_CACHE} for this run instead")
+    return _FALLBACK_CACHE
+
+
+_FALLBACK_CACHE = None
+STALE_WORK_SECONDS = 6 * 3600
+
+
+def _remove_stale_work(folder):
+    """Remove the work folders (``.export-*``, ``.quantize-*``, ``.ranges-*``) that killed processes left in the
+    cache, once they are old enough that no live export can still be using them."""
+    now = time.time()
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.startswith((".export-", ".quantize-", ".ranges-")) and os.path.isdir(path):
+            with contextlib.suppress(OSError):
+                if now - os.path.getmtime(path) > STALE_WORK_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def _sha256(path):
@@ -162,7 +184,7 @@ def _sha256(path):
 
 def _cached(path):
     """Whether ``path`` is in the cache whole: the SHA-256 written beside it when it was made matches. A damaged
-    or unverifiable file is removed, saying so, so that it is made again."""
+    or unverifiable file is made again (saying so), and the new one replaces it."""
     if not os.path.isfile(path):
         return False
     try:
@@ -171,10 +193,8 @@ def _cached(path):
                 return True
     except (OSError, UnicodeDecodeError):
         pass
+    # Not removed: another process may be putting a new copy in place; the new file replaces it whole.
     _say_once(f"{path}: cached model damaged or unverifiable; making it again")
-    for stale in (path, path + ".sha256"):
-        with contextlib.suppress(OSError):
-            os.remove(stale)
     return False
 
 
@@ -321,7 +341,7 @@ def quantized_onnx(task, cfg, ckpt, batch_size):
     from sceneocr.weights import shipped_calibration
 
     fp32 = exported_onnx(task, cfg, ckpt, batch_size)
-    shipped = shipped_calibration(ckpt, task) if _ranges_api() else None
+    shipped = shipped_calibration(ckpt, task, _checkpoint_digest(ckpt)) if _ranges_api() else None
     ranges = ((shipped or {}).get("ranges") or {}).get(input_shape_key(task, cfg))
     if ranges is not None:
         calibration = hashlib.sha256(json.dumps(ranges, sort_keys=True).encode()).hexdigest()
@@ -407,6 +427,20 @@ def _quantize(task, cfg, fp32, path, batch_size, ranges=None, paths=None, save_r
             keep = [node.name for node in nodes
                     if len(node.input) > 1 and any(f"{layer}." in node.input[1] for layer in FP32_LAYERS[task])]
             keep += [next(node.name for node in nodes if node.op_type == "Conv")]
+        except Exception as exc:  # noqa: BLE001 - onnx and onnxruntime raise many kinds; one line names it
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise QuantizationFailed(f"{fp32}: onnxruntime cannot prepare {task} for int8 ({first})") from None
+        if ranges is not None:
+            # ONNX Runtime leaves a tensor without a range in fp32, silently: ranges made for another export (another
+            # MindSpore or ONNX Runtime version names its tensors differently) must not pass for int8.
+            needed = {name for node in nodes if node.op_type in INT8_OPS and node.name not in keep
+                      for name in (node.input[0], node.output[0])}
+            missing = sorted(needed - set((ranges.get("data") or {})))
+            if missing:
+                raise NoCalibration(f"onnxruntime-int8: the shipped ranges do not cover {len(missing)} of the {task} "
+                                    f"export's {len(needed)} tensors to quantise (made by another MindSpore or ONNX "
+                                    f"Runtime version?), e.g. {missing[0]!r}")
+        try:
             method, percentile = CALIBRATION[task]
             # One batch at a time: far less memory than every activation of every batch at once.
             extra = {"CalibStridedMinMax": 1, **({"CalibPercentile": percentile} if percentile else {})}

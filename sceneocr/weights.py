@@ -98,10 +98,11 @@ def _write_json(path, data, indent):
     os.replace(path + ".tmp", path)
 
 
-def shipped_calibration(ckpt, task):
+def shipped_calibration(ckpt, task, checkpoint_sha256=None):
     """The int8 calibration ranges shipped with a release file (the manifest entry's ``calibration``, checked by its
-    SHA-256): ``{"method": ..., "ranges": {input shape: ONNX Runtime ranges}}``; None for any other checkpoint or a
-    release without them."""
+    SHA-256): ``{"method": ..., "ranges": {input shape: ONNX Runtime ranges}}``; None for any other checkpoint, for
+    a file of that name whose SHA-256 (``checkpoint_sha256``, when given) is not the release's, or a release
+    without them."""
     folder, name = os.path.split(os.path.realpath(ckpt))
     try:
         entry = read_manifest(folder).get(task)
@@ -109,6 +110,8 @@ def shipped_calibration(ckpt, task):
         return None
     if not isinstance(entry, dict) or entry.get("file") != name or not isinstance(entry.get("calibration"), dict):
         return None
+    if checkpoint_sha256 is not None and checkpoint_sha256 != entry.get("sha256"):
+        return None  # the file was changed since the release: its ranges are not this file's
     path = os.path.join(folder, entry["calibration"].get("file", ""))
     if not os.path.isfile(path):
         raise WeightsUnavailable(f"{path}: the {task} release's int8 calibration ranges are missing (restore the "

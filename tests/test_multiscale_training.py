@@ -163,3 +163,14 @@ def test_test_time_proposals_are_a_config_setting():
     assert many.test_proposals.pre_nms == 400  # never fewer candidates than proposals kept
     with pytest.raises(ConfigError, match="model.test_proposals"):
         load_config(tiny, ["--model.test_proposals", "-1"], defaults=defaults)
+
+
+def test_quad_protocol_follows_the_icdar2015_scorer_at_its_edges():
+    square = np.array([[0, 0, 10, 0, 10, 10, 0, 10]], float)
+    half = [[0, 0, 10, 5]]  # IoU exactly 0.5: a match for the standard protocol, not for ICDAR 2015's
+    assert match_standard(half, [0.9], [[0, 0, 10, 10]], [False])[0] == [(0, 0)]
+    assert match_quads(half, [0.9], square, [False])[0] == []
+    # A prediction mostly inside a do-not-care region is removed before matching, even if it fits a word.
+    word_in_region = np.array([[0, 0, 10, 0, 10, 10, 0, 10], [0, 0, 12, 0, 12, 10, 0, 10]], float)
+    matches, counted, words = match_quads([[0, 0, 10, 10]], [0.9], word_in_region, [False, True])
+    assert (matches, counted, words) == ([], [], 1)

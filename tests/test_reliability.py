@@ -231,14 +231,14 @@ def test_read_cannot_lose_a_result_to_a_concurrent_run(tmp_path, monkeypatch, pr
     cv2.imwrite(str(image), np.full((40, 60, 3), 128, np.uint8))
     from sceneocr.e2e import outputs
 
-    real = outputs._place_new
+    real = outputs.place_new
 
     def other_run_first(tmp, path):  # another run writes the same output between the check and the write
         with open(path, "w") as handle:
             handle.write("the other run's text")
         real(tmp, path)
 
-    monkeypatch.setattr(outputs, "_place_new", other_run_first)
+    monkeypatch.setattr(outputs, "place_new", other_run_first)
     with pytest.raises(OutputExists, match="a.jpg.json: already exists"):
         run_read(["--image", str(image), "--output", str(tmp_path / "out")], monkeypatch, predictor)
     assert (tmp_path / "out" / "a.jpg.json").read_text() == "the other run's text"

@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 from sceneocr.cli.common import parse, run_main, task_module
+from sceneocr.e2e.outputs import place_new
 from sceneocr.runtime import setup_run
 
 FORMATS = ("MINDIR", "ONNX", "AIR")
@@ -71,10 +72,7 @@ def main(argv=None):
         if args.overwrite:
             os.replace(written, final)  # replaces a symbolic link itself, never its target
         else:
-            try:
-                os.link(written, final)
-            except FileExistsError:
-                raise ValueError(f"{final}: written by another run meanwhile; not replaced (pass --overwrite)") from None
+            place_new(written, final)  # only if nothing is there: a concurrent export is never replaced
     print(f"exported {final}" + (" (random weights)" if args.random_weights else ""))
     return final
 

@@ -187,7 +187,7 @@ def run(args):
                 print(" ".join(w.text for w in page.words) if args.mode != "det" else f"{len(page.words)} boxes")
     finally:
         if jsonl:
-            jsonl.close()
+            jsonl.close() if done else jsonl.discard()
     print(f"read {done} image(s)" + (f", skipped {len(skipped)} unreadable" if skipped else "")
           + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) and done else ""))
     if not done:
@@ -199,7 +199,7 @@ def main(argv=None, prog=None):
     args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     try:
         return run(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
 

@@ -69,7 +69,8 @@ def rescale_and_crop(image, boxes, ignore, rng, height, width, scale_range, trie
     cared = np.flatnonzero(~ignore)
     best = None
     for _ in range(tries):
-        left, top = _window_start(new_w, width, boxes, cared, 0, rng), _window_start(new_h, height, boxes, cared, 1, rng)
+        word = boxes[cared[rng.integers(len(cared))]] if len(cared) else None  # one word for both axes
+        left, top = _window_start(new_w, width, word, 0, rng), _window_start(new_h, height, word, 1, rng)
         right, bottom = left + width, top + height
         inside = (boxes[:, 0] >= left) & (boxes[:, 1] >= top) & (boxes[:, 2] <= right) & (boxes[:, 3] <= bottom)
         outside = (boxes[:, 2] <= left) | (boxes[:, 0] >= right) | (boxes[:, 3] <= top) | (boxes[:, 1] >= bottom)
@@ -90,15 +91,14 @@ def rescale_and_crop(image, boxes, ignore, rng, height, width, scale_range, trie
     return out, shifted, (ignore | cut)[keep], (scale, scale)
 
 
-def _window_start(size, window, boxes, cared, axis, rng):
-    """Start of a ``window``-long span of ``size`` pixels (0 when it fits), drawn so that it holds a random
-    cared-for box along ``axis`` where the box fits in it."""
+def _window_start(size, window, word, axis, rng):
+    """Start of a ``window``-long span of ``size`` pixels (0 when it fits), drawn so that it holds ``word`` (a box,
+    or None) along ``axis`` where the word fits in it."""
     if size <= window:
         return 0
     low, high = 0, size - window
-    if len(cared):
-        box = boxes[cared[rng.integers(len(cared))]]
-        start, end = box[axis], box[axis + 2]
+    if word is not None:
+        start, end = word[axis], word[axis + 2]
         if end - start <= window:
             low, high = max(low, int(np.ceil(end - window))), min(high, int(np.floor(start)))
             if low > high:

@@ -11,11 +11,13 @@ of any mode. Anything else is refused in one line.
 """
 import io
 import os
+import threading
 
 import cv2
 import numpy as np
 
 DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's decompression-bomb error threshold (twice its warning one)
+_PIL_LIMIT = threading.Lock()
 
 
 class UnreadableImage(ValueError):
@@ -42,14 +44,15 @@ def header_size(data):
     tell (then OpenCV's decoder gets to try)."""
     from PIL import Image, UnidentifiedImageError
 
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # the size is wanted here, whatever it is
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
+    with _PIL_LIMIT:  # Pillow's limit is process-wide: lifted here, for the size of whatever image this is
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return None
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_pixels(width, height, where, max_pixels):

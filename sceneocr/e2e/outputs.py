@@ -18,21 +18,32 @@ def write_file(path, data, overwrite=False):
         data = data.encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = _temporary(folder, path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if overwrite:
             os.replace(tmp, path)
         else:
-            _place_new(tmp, path)
+            place_new(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
 
 
-def _place_new(tmp, path):
+def _temporary(folder, path):
+    """A temporary file beside ``path`` with the mode a plain ``open`` would give it (mkstemp's is owner-only)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+    return fd, tmp
+
+
+def place_new(tmp, path):
+    """Put the finished file ``tmp`` at ``path`` only if nothing is there (a hard link, else an exclusive create);
+    :class:`OutputExists` otherwise. ``tmp`` stays for the caller to remove."""
     try:
         os.link(tmp, path)
         return
@@ -58,7 +69,7 @@ class LineWriter:
         self.path, self.overwrite = path, overwrite
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        fd, self.tmp = _temporary(folder, path)
         self.handle = os.fdopen(fd, "w", encoding="utf-8")
 
     def write(self, line):
@@ -72,7 +83,13 @@ class LineWriter:
             if self.overwrite:
                 os.replace(self.tmp, self.path)
             else:
-                _place_new(self.tmp, self.path)
+                place_new(self.tmp, self.path)
         finally:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)
+
+    def discard(self):
+        """Nothing worth keeping (no line was written): remove the temporary file, put nothing in place."""
+        self.handle.close()
+        if os.path.exists(self.tmp):
+            os.unlink(self.tmp)

@@ -5,7 +5,7 @@
     predictor = ocr_predictor(det_ckpt="runs/deeptext/checkpoints/best.ckpt", rec_ckpt="my_crnn.ckpt")
     page = predictor("photo.jpg")              # path, RGB array or PIL image
     page.words[0].text, page.words[0].box      # 'exit', (x1, y1, x2, y2) in image pixels
-    page.to_json(); page.render("out.png")
+    page.to_json(); page.render("photo.jpg", "out.png")
 
 Crops are cut from the original-resolution image with a small margin and recognised in fixed-size batches at
 the recogniser's trained width (or grouped into the widths given as ``rec_widths``), so its graph is compiled
@@ -187,7 +187,14 @@ class DetectionPredictor:
         return self.detector.backend
 
     def __call__(self, images):
-        return self.detector.detect([load_image(image) for image in images], self.batch_size)
+        rgbs = [load_image(image) for image in images]
+        found = {}
+        readable = [k for k, rgb in enumerate(rgbs) if min(rgb.shape[:2]) >= 2]  # nothing to find on the others
+        for k, result in zip(readable, self.detector.detect([rgbs[k] for k in readable], self.batch_size)):
+            found[k] = result
+        empty = {"boxes": np.zeros((0, 4), np.float32), "scores": np.zeros(0, np.float32),
+                 "classes": np.zeros(0, np.int32)}
+        return [found.get(k, empty) for k in range(len(rgbs))]
 
 
 class OCRPredictor:
@@ -238,15 +245,22 @@ class OCRPredictor:
 
     def recognize_crops(self, crops, lexicon=None):
         """[(text, confidence)] for RGB word crops."""
+        if self.rec_predictor is None:
+            raise ValueError("this predictor has no recogniser (built with rec=None)")
         return self.rec_predictor(crops, lexicon if lexicon is not None else self.lexicon)
 
     def detect(self, image):
+        if self.det_predictor is None:
+            raise ValueError("this predictor has no detector (built with det=None)")
         return self.det_predictor([image])[0]
 
     def __call__(self, image, lexicon=None, source=""):
         rgb = load_image(image)
         if not source and isinstance(image, (str, os.PathLike)):
             source = os.fspath(image)
+        if self.det_predictor is None:
+            raise ValueError("this predictor has no detector (built with det=None): read word crops with "
+                             "recognize_crops()")
         if min(rgb.shape[:2]) < 2:  # nothing to find on an empty or one-pixel image
             return Page(rgb.shape[1], rgb.shape[0], [], source)
         found = self.det_predictor([rgb])[0]
@@ -254,7 +268,10 @@ class OCRPredictor:
         boxes = [found["boxes"][i] for i in order]
         scores = [float(found["scores"][i]) for i in order]
         crops = [crop_with_margin(rgb, box, self.margin) for box in boxes]
-        readings = self.recognize_crops(crops, lexicon) if crops else []
+        if self.rec_predictor is None:  # a detector alone (rec=None): the boxes, without text
+            readings = [("", 0.0)] * len(crops)
+        else:
+            readings = self.recognize_crops(crops, lexicon) if crops else []
         words = [Word(tuple(round(float(v), 1) for v in box), text, round(score, 4), round(conf, 4))
                  for box, score, (text, conf) in zip(boxes, scores, readings)]
         return Page(rgb.shape[1], rgb.shape[0], words, source)
@@ -325,10 +342,11 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
     det_predictor = DetectionPredictor(detector) if detector is not None else None
     rec_predictor = RecognitionPredictor.from_config(rec_cfg, recognizer, **rec_options) if recognizer else None
     if lexicon and rec_predictor is not None:
+        given = len(lexicon)
         lexicon, dropped = rec_predictor.normalize_lexicon(lexicon)
         if dropped and log:
-            log(f"lexicon: {len(dropped)} of {len(lexicon) + len(dropped)} words left out, their characters are not "
-                f"in the recogniser's alphabet, e.g. {dropped[0]!r}")
+            log(f"lexicon: {len(dropped)} of {given} words left out, their characters are not in the recogniser's "
+                f"alphabet, e.g. {dropped[0]!r}")
     if log:
         log("running " + ", ".join(f"{name} on {model.backend}" for name, model in
                                    (("deeptext", detector), ("crnn", recognizer)) if model)

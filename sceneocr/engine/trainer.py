@@ -300,48 +300,54 @@ class Trainer:
 
         Everything is checked before the first file is written; Ctrl-C raises :class:`TrainingInterrupted`
         naming the checkpoint to resume from."""
-        lock, opened, resumed = RunFolderLock(self.output_dir), False, False
+        old_lock, lock = RunFolderLock(self.output_dir), RunFolderLock(self.output_dir)
+        held_before, fresh = holds_run(self.output_dir), False  # fresh: this run starts the folder it writes to
         try:
             with stop_signals_interrupt():
-                if os.path.isdir(self.output_dir) and holds_run(self.output_dir):
-                    lock.acquire()  # before reading the run: a second resume stops here
+                if held_before:
+                    old_lock.acquire()  # before reading the run: a second resume stops here
                 move_old_run = self.guard_folder and check_output_dir(self.output_dir, resume, self.overwrite)
                 if resume:
                     path = resume_checkpoint(resume, self.output_dir, self.manager.prefix)
                     if path:
                         self.resume(path)
-                        resumed = True
                     else:
                         self.log.info("resume=auto: no checkpoint found, starting from scratch")
-                if move_old_run:
-                    lock.release()  # the old run moves aside; this run locks its new folder
-                self._open_run_folder(move_old_run, lock)
-                opened = True
+                if not move_old_run:  # this run continues in the folder it locked (if any)
+                    lock, old_lock = old_lock, RunFolderLock(self.output_dir)
+                self._open_run_folder(move_old_run, lock, not held_before or move_old_run)
+                fresh = not held_before or move_old_run
                 start = time.time()
                 last = self.fit()
         except KeyboardInterrupt:
             message = self._interrupted_message()
             self._log_to_file_only(f"stopped: {message}")  # the console gets it once, from the caller
-            if opened and not resumed:
+            if fresh:
                 self._forget_untrained_run()
             raise TrainingInterrupted(message) from None
         except BaseException:
-            if opened and not resumed:
+            if fresh:
                 self._forget_untrained_run()
             raise
         finally:
             self.loader.close()
             lock.release()
+            old_lock.release()
         self.log.info(f"finished in {time.time() - start:.0f} s; last checkpoint {last}")
         return last
 
-    def _open_run_folder(self, move_old_run, lock):
-        """The run is valid: claim the folder, then write its log, config and (later) checkpoints."""
+    def _open_run_folder(self, move_old_run, lock, fresh):
+        """The run is valid: claim the folder, then write its log, config and (later) checkpoints. The old run is
+        moved aside while its lock is still held; the lock then taken on the folder this run writes to is checked
+        once more: a run that another process started there meanwhile is not written into."""
         from sceneocr.config import save_config
 
         moved = move_aside(self.output_dir) if move_old_run else None
         if not lock.held:
             lock.acquire()
+            if fresh and holds_run(self.output_dir):
+                raise ValueError(f"{self.output_dir}: another run started in this folder meanwhile; choose another "
+                                 f"--train.output_dir")
         attach_log_file(self.log, self.output_dir)
         if moved:
             self.log.info(f"--train.overwrite: the previous run in {self.output_dir} was moved to {moved}")
@@ -355,7 +361,7 @@ class Trainer:
     def _forget_untrained_run(self):
         """A new run that stopped before its first checkpoint trained nothing to keep: its config.yaml goes, so the
         corrected rerun is not refused as "already holds a run" (train.log stays, and the rerun appends to it)."""
-        if not self.is_writer or self.manager.latest() or self.last_saved:
+        if not self.is_writer or self.manager.latest() or os.path.isfile(self.manager.best_path):
             return
         config = os.path.join(self.output_dir, "config.yaml")
         if os.path.isfile(config):
