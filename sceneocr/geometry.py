@@ -47,6 +47,16 @@ def valid_boxes(boxes, min_size=1.0):
         return finite & (boxes[:, 2] - boxes[:, 0] >= min_size) & (boxes[:, 3] - boxes[:, 1] >= min_size)
 
 
+def crop_with_margin(image, box, margin):
+    """Crop ``box`` enlarged by ``margin`` x its height on every side, clamped to the image."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box
+    pad = margin * max(y2 - y1, 1.0)
+    x1, y1 = int(max(0, np.floor(x1 - pad))), int(max(0, np.floor(y1 - pad)))
+    x2, y2 = int(min(w, np.ceil(x2 + pad))), int(min(h, np.ceil(y2 + pad)))
+    return image[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+
+
 def as_quads(quads):
     """Any quadrilateral-like input as a float64 (N, 4, 2) array of corners."""
     return np.asarray(quads, np.float64).reshape(-1, 4, 2)

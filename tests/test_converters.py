@@ -335,3 +335,38 @@ def test_ic13_lines_that_are_not_utf8_are_skipped_and_named(tmp_path):
     summary = convert_ic13.convert(root, gt, str(tmp_path / "out"), "lmdb", "none")
     assert summary.written == 1 and summary.skipped == {"line is not UTF-8": 1}
     assert summary.examples["line is not UTF-8"].endswith("gt.txt:2")
+
+
+def test_ic15_scene_crops_leave_out_held_back_scenes_and_words(tmp_path):
+    """Legible words become crops with the reader's margin; ``###``, the detector's held-back scenes and the
+    words whose Task 4.3 crop the recogniser holds back (matched by transcription and shape) are left out."""
+    import cv2
+
+    from sceneocr.cli import convert_ic15_scenes
+    from sceneocr.data.holdout import is_held_out
+
+    kept_scene = next(f"img_{i}.jpg" for i in range(1, 100) if not is_held_out("ic15", f"img_{i}.jpg"))
+    held_scene = next(f"img_{i}.jpg" for i in range(1, 100) if is_held_out("ic15", f"img_{i}.jpg"))
+    held_crop = next(f"word_{i}.png" for i in range(1, 100) if is_held_out("ic15_words", f"word_{i}.png"))
+    kept_crop = next(f"word_{i}.png" for i in range(1, 100) if not is_held_out("ic15_words", f"word_{i}.png"))
+    root = tmp_path / "ic15"
+    (root / "ch4_training_images").mkdir(parents=True)
+    (root / "ch4_training_localization_transcription_gt").mkdir()
+    for name in (kept_scene, held_scene):
+        cv2.imwrite(str(root / "ch4_training_images" / name), np.full((200, 300, 3), 90, np.uint8))
+        (root / "ch4_training_localization_transcription_gt" / f"gt_{name[:-4]}.txt").write_text(
+            "10,20,110,20,110,70,10,70,OPEN\n"            # kept: 100x50 box, margin 4 px
+            "150,30,200,32,199,52,150,50,\"CARD\n"        # the held-back Task 4.3 crop's word and shape
+            "20,120,60,120,60,140,20,140,###\n"
+            "150,130,210,130,210,150,150,150,\"CARD\n",   # the same word, another shape: kept
+            encoding="utf-8")
+    words = tmp_path / "words"
+    words.mkdir()
+    (words / "gt.txt").write_text(f'\ufeff{held_crop}, "\\"CARD"\n{kept_crop}, "OPEN"\n', encoding="utf-8")
+    (words / "coords.txt").write_text(f"\ufeff{held_crop},0,0,50,2,49,22,0,20\n{kept_crop},0,0,100,0,100,50,0,50\n",
+                                      encoding="utf-8")
+    summary = convert_ic15_scenes.convert(str(root), str(tmp_path / "out"), "folder", exclude_words=str(words))
+    labels, source = read_all(tmp_path / "out")
+    assert labels == ["OPEN", '"CARD'] and summary.written == 2
+    assert summary.skipped["held back from the recogniser (its Task 4.3 crop)"] == 1
+    assert source.image(0).shape[:2] == (58, 108)  # 100x50 box + 0.08 x 50 px on every side

@@ -174,6 +174,7 @@ def test_infer_cli_on_a_folder_with_a_bad_image(tmp_path, recognizer_ckpt):
     images = tmp_path / "images"
     images.mkdir()
     Image.fromarray(scene().image).save(images / "a.png")
+    Image.fromarray(scene().image[:, ::-1]).save(images / "c.png")
     (images / "b.jpg").write_bytes(b"garbage")
     common = [sys.executable, os.path.join(ROOT, "infer.py"), "--image", str(images), "--det_ckpt", det_ckpt,
               "--rec_ckpt", rec_ckpt, "--det_config", DEEPTEXT_TINY, "--rec_config", CRNN_TINY]
@@ -181,9 +182,10 @@ def test_infer_cli_on_a_folder_with_a_bad_image(tmp_path, recognizer_ckpt):
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "skipped: " in out.stderr and "b.jpg: cannot decode image" in out.stderr
-    assert "read 1 image(s), skipped 1 unreadable" in out.stdout
+    assert "read 2 image(s), skipped 1 unreadable" in out.stdout
+    assert "then " in out.stderr and "s per image (mean of 1)" in out.stderr  # warm time, after the first image
     lines = (tmp_path / "r.jsonl").read_text().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["width"] == 192
+    assert len(lines) == 2 and json.loads(lines[0])["width"] == 192
     assert Image.open(tmp_path / "vis" / "a.png.png").size == (192, 128)
     out = subprocess.run(common[:4] + ["--mode", "rec", "--rec_ckpt", rec_ckpt, "--rec_config", CRNN_TINY,
                                        "--output", str(tmp_path / "rec")], capture_output=True, text=True,

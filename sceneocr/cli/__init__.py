@@ -31,7 +31,8 @@ COMMANDS = {
     "convert-vgg16": ("convert_vgg16", "ImageNet VGG16 weights for DeepText's backbone"),
     "make-rank-table": ("make_rank_table", "an HCCL rank table for Ascend"),
 }
-CONVERTERS = {"ic03": "convert_ic03", "ic13": "convert_ic13", "iiit5k": "convert_iiit5k", "svt": "convert_svt"}
+CONVERTERS = {"ic03": "convert_ic03", "ic13": "convert_ic13", "ic15-scenes": "convert_ic15_scenes",
+              "iiit5k": "convert_iiit5k", "svt": "convert_svt"}
 
 
 def usage():

@@ -4,7 +4,8 @@ own converters and split into training and held-back parts by :mod:`sceneocr.dat
     sceneocr prepare-real-words --shared ../shared/train --output data/real_words
 
 writes ``OUTPUT/{train,heldout}/{ic15,iiit5k,ic03,svt}/`` (folders with labels.tsv) and prints each
-converter's summary. IC03 and SVT words are held back by scene (the same scenes the detector is
+converter's summary; with ``--ic15_scenes ROOT`` also ``OUTPUT/train/ic15_scenes/``, the ICDAR 2015 training
+scenes' words cut as the reader cuts detected words (:mod:`sceneocr.cli.convert_ic15_scenes`). IC03 and SVT words are held back by scene (the same scenes the detector is
 validated on), IC15 and IIIT5K crops by crop name. Labels are kept as annotated (spaces, punctuation):
 the charset rules decide at training time what is used, and the training log counts what is dropped.
 """
@@ -66,8 +67,8 @@ def _split_mat(mat_path, workdir):
     return paths
 
 
-def prepare(shared, output, overwrite=False):
-    from sceneocr.cli import convert_ic03, convert_ic13, convert_iiit5k, convert_svt
+def prepare(shared, output, overwrite=False, ic15_scenes=None):
+    from sceneocr.cli import convert_ic03, convert_ic13, convert_ic15_scenes, convert_iiit5k, convert_svt
 
     if os.path.exists(output) and os.listdir(output) and not overwrite:
         raise SystemExit(f"{output}: not empty (use --overwrite to rebuild it)")
@@ -103,6 +104,10 @@ def prepare(shared, output, overwrite=False):
                 else:
                     summary = convert_svt.convert(sources[name], paths[split], target, "folder")
                 print(f"{split}/{name}: {summary.text()}")
+        if ic15_scenes:
+            summary = convert_ic15_scenes.convert(ic15_scenes, os.path.join(staging, "train", "ic15_scenes"), "folder",
+                                                  exclude_words=sources["ic15"])
+            print(f"train/ic15_scenes: {summary.text()}")
     if os.path.exists(output):
         shutil.rmtree(output)
     os.replace(staging, output)
@@ -114,8 +119,11 @@ def main():
     parser.add_argument("--shared", default="../shared/train", help="the shared train/ folder")
     parser.add_argument("--output", default="data/real_words")
     parser.add_argument("--overwrite", action="store_true", help="rebuild a non-empty output folder")
+    parser.add_argument("--ic15_scenes", metavar="ROOT",
+                        help="also cut train/ic15_scenes/ from the ICDAR 2015 training scenes in ROOT "
+                             "(sceneocr convert ic15-scenes; held-back scenes and words left out)")
     args = parser.parse_args()
-    prepare(args.shared, args.output, args.overwrite)
+    prepare(args.shared, args.output, args.overwrite, args.ic15_scenes)
 
 
 if __name__ == "__main__":

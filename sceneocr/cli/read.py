@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from sceneocr.backends import CHOICES as BACKENDS
 from sceneocr.config import ConfigError
@@ -155,9 +156,10 @@ def run(args):
     setup_run(args.device_target)
     predictor = build_predictor(args)
     jsonl = LineWriter(args.jsonl, args.overwrite) if args.jsonl else None
-    done, skipped = 0, []
+    done, skipped, seconds = 0, [], []
     try:
         for path in progress(images, total=len(images), desc="ocr"):
+            started = time.perf_counter()
             try:
                 rgb = load_image(path)
             except UnreadableImage as exc:
@@ -183,6 +185,7 @@ def run(args):
                 ok, png = cv2.imencode(".png", cv2.cvtColor(page.render(rgb), cv2.COLOR_RGB2BGR))
                 write_file(drawing_path, png.tobytes(), args.overwrite)
             done += 1
+            seconds.append(time.perf_counter() - started)
             if len(images) == 1:
                 print(" ".join(w.text for w in page.words) if args.mode != "det" else f"{len(page.words)} boxes")
     finally:
@@ -190,6 +193,10 @@ def run(args):
             jsonl.close() if done else jsonl.discard()
     print(f"read {done} image(s)" + (f", skipped {len(skipped)} unreadable" if skipped else "")
           + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) and done else ""))
+    if len(seconds) > 1:
+        # The first image also builds (or loads from the cache) the models, so warm speed is the rest.
+        print(f"time: first image {seconds[0]:.2f} s (with loading the models), then {sum(seconds[1:]) / (len(seconds) - 1):.2f} s "
+              f"per image (mean of {len(seconds) - 1})", file=sys.stderr)
     if not done:
         raise UnreadableImage(f"{args.image}: no image could be read")
     return done, skipped

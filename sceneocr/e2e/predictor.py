@@ -19,6 +19,7 @@ import numpy as np
 
 from sceneocr.data.images import UnreadableImage, to_rgb  # noqa: F401  (UnreadableImage: part of this API)
 from sceneocr.data.words import pick_width, prepare_word
+from sceneocr.geometry import crop_with_margin
 
 
 def load_image(image):
@@ -83,16 +84,6 @@ class Page:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             canvas.save(path)
         return np.asarray(canvas)
-
-
-def crop_with_margin(image, box, margin):
-    """Crop ``box`` enlarged by ``margin`` x its height on every side, clamped to the image."""
-    h, w = image.shape[:2]
-    x1, y1, x2, y2 = box
-    pad = margin * max(y2 - y1, 1.0)
-    x1, y1 = int(max(0, np.floor(x1 - pad))), int(max(0, np.floor(y1 - pad)))
-    x2, y2 = int(min(w, np.ceil(x2 + pad))), int(min(h, np.ceil(y2 + pad)))
-    return image[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
 
 
 class RecognitionPredictor:
