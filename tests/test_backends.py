@@ -436,3 +436,14 @@ def test_benchmark_times_every_backend_and_writes_json(tmp_path, monkeypatch, ca
         assert result["e2e"]["photos"] == 3 and result["e2e"]["s_per_photo"] > 0
     assert "random weights of" in report["models"]["crnn"] and "input 128x192" in report["models"]["deeptext"]
     assert "s per photograph" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_crnn_breakdown_times_each_part_of_a_training_step(capsys):
+    from sceneocr.cli import benchmark
+
+    report = benchmark.main(["--model", "crnn", "--breakdown", "--config", CRNN_TINY, "--steps", "1"])
+    assert report["batch_size"] == 16 and report["config"] == CRNN_TINY  # the config's batch, not benchmark's 64
+    assert all(report[key] > 0 for key in ("data_s", "forward_s", "forward_backward_s", "step_s"))
+    out = capsys.readouterr().out
+    assert "forward + CTC loss" in out and "whole step with the optimizer" in out

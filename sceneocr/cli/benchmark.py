@@ -3,6 +3,7 @@
     sceneocr benchmark --model crnn            # training and inference images/s at batch 64, data pipeline
     sceneocr benchmark --model deeptext        # s/step and s/image at 576x960 (batch 2) and the CPU demo size
     sceneocr benchmark --model deeptext --breakdown   # time of each detection stage at 576x960
+    sceneocr benchmark --model crnn --breakdown       # a training step's data, forward, backward and optimizer
     sceneocr benchmark --model e2e             # images/s at 576x960 and the detection / recognition split
 
     sceneocr benchmark --model e2e --backend all --json bench.json   # every inference backend (sceneocr/backends.py)
@@ -144,6 +145,78 @@ def benchmark_deeptext(args):
               f"{args.batch_size / train_s:.2f} images/s), compile + first step {compile_s:.0f} s; "
               f"inference {infer_s:.2f} s/image (batch 1), compile {infer_compile_s:.0f} s; "
               f"peak memory so far {peak_gb:.1f} GB")
+
+
+def crnn_breakdown(args):
+    """Where a CRNN training step's time goes, on the recipe's own config (``--config``, default the shipped
+    recipe when its data is here, else the CPU default on synthetic words): loading a batch, the forward pass
+    with the CTC loss, forward + backward, and the whole step with the optimizer (each timed alone, compiled)."""
+    import mindspore as ms
+    import mindspore.nn as nn
+    import mindspore.ops as ops
+
+    from sceneocr.config import load_config
+    from sceneocr.crnn.loss import CRNNWithLoss
+    from sceneocr.crnn.task import build_charset, build_dataset, build_network, build_optimizer
+    from sceneocr.data.loader import BatchLoader
+    from sceneocr.engine.train_step import TrainStep
+    from sceneocr.model_config import default_config
+
+    recipe = os.path.join(configs_dir(), "crnn", "crnn_real_cpu.yaml")
+    path = args.config or (recipe if os.path.isdir(os.path.join(project_dir(), "data", "real_words")) else
+                           os.path.join(configs_dir(), "crnn", "crnn_cpu.yaml"))
+    cfg = load_config(path, defaults=default_config("crnn"))
+    charset = build_charset(cfg)
+    t, data = cfg["train"], cfg["data"]
+    batch = args.batch_size or t["batch_size"]
+    dataset = build_dataset(cfg, charset, data["train"], max(batch * (args.steps + 2), 256), data["train_seed"])
+    loader = BatchLoader(dataset, batch, shuffle=True, seed=0, workers=data.get("workers", 1))
+    batches = loader.epoch(0)
+    start = time.perf_counter()
+    first = next(batches)
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        next(batches)
+    data_s = (time.perf_counter() - start) / args.steps
+    loader.close()
+    targets, lengths = charset.encode_batch(first[1])
+    images, targets, lengths = ms.Tensor(first[0]), ms.Tensor(targets), ms.Tensor(lengths)
+
+    network = build_network(cfg, charset)
+    with_loss = CRNNWithLoss(network)
+    with_loss.set_train()
+
+    class Gradients(nn.Cell):
+        def __init__(self, net, weights):
+            super().__init__(auto_prefix=False)
+            self.net, self.weights = net, weights
+            self.grad = ops.GradOperation(get_by_list=True)
+
+        def construct(self, *inputs):
+            grads = self.grad(self.net, self.weights)(*inputs)
+            return ops.depend(grads[0].sum(), grads)  # every gradient computed, one scalar copied out
+
+    gradients = Gradients(with_loss, ms.ParameterTuple(network.trainable_params()))
+    optimizer = build_optimizer(cfg, network.trainable_params(), [t["lr"]] * 10)
+    step = TrainStep(with_loss, optimizer, clip_norm=t.get("clip_norm", 0.0))
+    step.set_train()
+    forward_s = timed(lambda: with_loss(images, targets, lengths).asnumpy(), args.steps)
+    backward_s = timed(lambda: gradients(images, targets, lengths).asnumpy(), args.steps)
+    step_s = timed(lambda: step(images, targets, lengths).asnumpy(), args.steps)
+    print(f"CRNN training step, {os.path.relpath(path, project_dir())}: batch {batch} at {tuple(images.shape[2:])}, "
+          f"{t['optimizer']} optimizer, data from {data['train']}")
+    workers = data.get("workers", 1)
+    print(f"  data: {data_s:.3f} s a batch ({f'{workers} worker processes' if workers else 'in the main process'}, "
+          f"alongside nothing else; "
+          f"first batch {first_s:.1f} s)")
+    print(f"  forward + CTC loss {forward_s:.3f} s; forward + backward {backward_s:.3f} s "
+          f"(backward ~{backward_s - forward_s:.3f} s); whole step with the optimizer {step_s:.3f} s "
+          f"(optimizer and clipping ~{max(step_s - backward_s, 0):.3f} s)")
+    print(f"  a step is data-bound when data > step: {'yes' if data_s > step_s else 'no'} "
+          f"(the loader prepares the next batch while a step runs)")
+    return {"config": path, "batch_size": batch, "data_s": data_s, "forward_s": forward_s,
+            "forward_backward_s": backward_s, "step_s": step_s}
 
 
 def deeptext_breakdown(args):
@@ -355,8 +428,10 @@ def main(argv=None):
     parser.add_argument("--batch_size", type=int, default=None, help="default: 64 for crnn, 2 for deeptext")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device_target", default="CPU")
-    parser.add_argument("--breakdown", action="store_true", help="deeptext: time each stage of detection alone")
-    parser.add_argument("--config", help="deeptext: time the model this training config builds")
+    parser.add_argument("--breakdown", action="store_true", help="deeptext: time each stage of detection alone; "
+                                                                   "crnn: time data, forward, backward, optimizer")
+    parser.add_argument("--config", help="deeptext: time the model this training config builds; "
+                                         "crnn --breakdown: its training step")
     parser.add_argument("--backend", choices=("all",) + BACKEND_CHOICES,
                         help="time inference of the shipped models on this backend (or all of them)")
     parser.add_argument("--det_size", type=image_size, help="with --backend: the detector's input size, e.g. 576x960")
@@ -371,13 +446,15 @@ def main(argv=None):
         from sceneocr.config import load_config
 
         args.batch_size = load_config(args.config, defaults=default_config("deeptext"))["train"]["batch_size"]
-    if args.batch_size is None:
+    if args.batch_size is None and not (args.model == "crnn" and args.breakdown):  # the breakdown: the config's
         args.batch_size = 64 if args.model == "crnn" else 2
     setup_run(args.device_target, seed=0)
     if args.backend:
         return benchmark_backends(args)
     if args.model == "deeptext" and args.breakdown:
         return deeptext_breakdown(args)
+    if args.model == "crnn" and args.breakdown:
+        return crnn_breakdown(args)
     {"crnn": benchmark_crnn, "deeptext": benchmark_deeptext, "e2e": benchmark_e2e}[args.model](args)
 
 

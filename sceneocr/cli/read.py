@@ -195,8 +195,9 @@ def run(args):
           + (f"; results in {args.jsonl or out_dir}" if (args.jsonl or out_dir) and done else ""))
     if len(seconds) > 1:
         # The first image also builds (or loads from the cache) the models, so warm speed is the rest.
-        print(f"time: first image {seconds[0]:.2f} s (with loading the models), then {sum(seconds[1:]) / (len(seconds) - 1):.2f} s "
-              f"per image (mean of {len(seconds) - 1})", file=sys.stderr)
+        warm = sum(seconds[1:]) / (len(seconds) - 1)
+        print(f"time: first image {seconds[0]:.2f} s (with loading the models), then {warm:.2f} s per image "
+              f"(mean of {len(seconds) - 1})", file=sys.stderr)
     if not done:
         raise UnreadableImage(f"{args.image}: no image could be read")
     return done, skipped
