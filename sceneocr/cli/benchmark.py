@@ -207,7 +207,7 @@ def crnn_breakdown(args):
     print(f"CRNN training step, {os.path.relpath(path, project_dir())}: batch {batch} at {tuple(images.shape[2:])}, "
           f"{t['optimizer']} optimizer, data from {data['train']}")
     workers = data.get("workers", 1)
-    print(f"  data: {data_s:.3f} s a batch ({f'{workers} worker processes' if workers else 'in the main process'}, "
+    print(f"  data: {data_s:.3f} s a batch ({f'{workers} worker process' + ('es' if workers > 1 else '') if workers else 'in the main process'}, "
           f"alongside nothing else; "
           f"first batch {first_s:.1f} s)")
     print(f"  forward + CTC loss {forward_s:.3f} s; forward + backward {backward_s:.3f} s "
