@@ -198,7 +198,7 @@ def crnn_breakdown(args):
             return ops.depend(grads[0].sum(), grads)  # every gradient computed, one scalar copied out
 
     gradients = Gradients(with_loss, ms.ParameterTuple(network.trainable_params()))
-    optimizer = build_optimizer(cfg, network.trainable_params(), [t["lr"]] * 10)
+    optimizer = build_optimizer(cfg, network.trainable_params(), [t["lr"]] * (args.steps + 8))  # every timed call
     step = TrainStep(with_loss, optimizer, clip_norm=t.get("clip_norm", 0.0))
     step.set_train()
     forward_s = timed(lambda: with_loss(images, targets, lengths).asnumpy(), args.steps)
@@ -207,9 +207,8 @@ def crnn_breakdown(args):
     print(f"CRNN training step, {os.path.relpath(path, project_dir())}: batch {batch} at {tuple(images.shape[2:])}, "
           f"{t['optimizer']} optimizer, data from {data['train']}")
     workers = data.get("workers", 1)
-    print(f"  data: {data_s:.3f} s a batch ({f'{workers} worker process' + ('es' if workers > 1 else '') if workers else 'in the main process'}, "
-          f"alongside nothing else; "
-          f"first batch {first_s:.1f} s)")
+    where = f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "in the main process"
+    print(f"  data: {data_s:.3f} s a batch ({where}, alongside nothing else; first batch {first_s:.1f} s)")
     print(f"  forward + CTC loss {forward_s:.3f} s; forward + backward {backward_s:.3f} s "
           f"(backward ~{backward_s - forward_s:.3f} s); whole step with the optimizer {step_s:.3f} s "
           f"(optimizer and clipping ~{max(step_s - backward_s, 0):.3f} s)")
