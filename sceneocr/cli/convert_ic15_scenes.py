@@ -32,25 +32,23 @@ def shape_key(label, corners):
 
 def held_out_word_keys(words_dir):
     """:func:`shape_key` of every Task 4.3 crop in ``words_dir`` that the recogniser holds back."""
+    from sceneocr.cli.convert_ic13 import parse_gt
     from sceneocr.data.detection import parse_icdar15_quad
 
     paths = {name: os.path.join(words_dir, name) for name in ("gt.txt", "coords.txt")}
     for path in paths.values():
         if not os.path.isfile(path):
             raise ConversionError(f"{path}: not found (--exclude_words needs an IC15 Task 4.3 folder)")
-    labels = {}
-    with open(paths["gt.txt"], encoding="utf-8-sig") as handle:
-        for line in handle.read().splitlines():
-            if ", " in line:
-                name, label = line.split(", ", 1)
-                label = label.strip()
-                label = label[1:-1] if len(label) >= 2 and label[0] == label[-1] == '"' else label
-                labels[name.strip()] = label.replace('\\"', '"')  # Task 4.3 escapes quotes; the scene files do not
+    # Task 4.3 escapes quotes inside labels (\"); the scene files do not.
+    labels = {name: label.replace('\\"', '"') for name, label in parse_gt(paths["gt.txt"])}
     keys = set()
     with open(paths["coords.txt"], encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle.read().splitlines(), 1):
             if not line.strip():
                 continue
+            if "," not in line:
+                raise ConversionError(f"{paths['coords.txt']}:{number}: expected 'word_N.png,x1,y1,...,x4,y4', "
+                                      f"got {line!r}")
             name, rest = line.split(",", 1)
             if name in labels and is_held_out("ic15_words", name):
                 corners, _ = parse_icdar15_quad(rest + ",", f"{paths['coords.txt']}:{number}")
