@@ -194,6 +194,28 @@ def margin_range(value):
     return "must be [low, high] with -0.25 <= low <= high <= 1 (of the text height)"
 
 
+def shrink_range(value):
+    """data.synth_degrade.lowres_scale: [low, high] with 0.1 <= low <= high <= 1 (below 0.1 a 48 px word is
+    under 5 px tall)."""
+    if len(value) == 2 and 0.1 <= value[0] <= value[1] <= 1:
+        return None
+    return "must be [low, high] with 0.1 <= low <= high <= 1"
+
+
+def blur_sigmas(value):
+    """data.synth_degrade.blur_sigma: [low, high] Gaussian sigmas in pixels, 0 < low <= high <= 5."""
+    if len(value) == 2 and 0 < value[0] <= value[1] <= 5:
+        return None
+    return "must be [low, high] with 0 < low <= high <= 5 (pixels)"
+
+
+def kernel_lengths(value):
+    """data.synth_degrade.motion_length: [low, high] whole pixels, 2 <= low <= high <= 25."""
+    if len(value) == 2 and all(_is_int(v) for v in value) and 2 <= value[0] <= value[1] <= 25:
+        return None
+    return "must be [low, high] whole pixels with 2 <= low <= high <= 25"
+
+
 def input_widths(value):
     """eval.rec_widths, data.train_widths: recogniser input widths in pixels, 32-1024 (T = width / 4 - 1 time steps)."""
     if all(_is_int(w) and 32 <= w <= 1024 for w in value):
@@ -232,6 +254,13 @@ RANGES = {
     "data.train_widths": input_widths,
     "data.synth_margins.x": margin_range,
     "data.synth_margins.y": margin_range,
+    "data.synth_degrade.blur_prob": within(0, 1),
+    "data.synth_degrade.blur_sigma": blur_sigmas,
+    "data.synth_degrade.motion_prob": within(0, 1),
+    "data.synth_degrade.motion_length": kernel_lengths,
+    "data.synth_degrade.motion_angle": within(0, 90),
+    "data.synth_degrade.lowres_prob": within(0, 1),
+    "data.synth_degrade.lowres_scale": shrink_range,
     "train.output_dir": not_empty,
     "train.batch_size": at_least(1),
     # The loop runs min(epochs x steps per epoch, max_steps) steps: epochs 0 would train nothing.

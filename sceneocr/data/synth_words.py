@@ -48,19 +48,40 @@ def _warp(mask, rng, height, margins=None):
     return cv2.warpPerspective(mask, matrix, (max(out_w, 2), max(out_h, 2)), flags=cv2.INTER_LINEAR)
 
 
-def _degrade(img, rng):
+# Camera degradations of synthetic words: probabilities and ranges. ``motion_length`` is the blur
+# kernel's length in pixels at the generator's height; ``motion_angle`` the largest tilt of the motion
+# from horizontal in degrees (0 keeps it horizontal); ``lowres_scale`` the factor a word is shrunk by
+# before it is scaled back up, as a small word in a photograph is.
+DEFAULT_DEGRADATION = {"blur_prob": 0.5, "blur_sigma": (0.3, 1.4),
+                       "motion_prob": 0.15, "motion_length": (3, 5), "motion_angle": 0.0,
+                       "lowres_prob": 0.4, "lowres_scale": (0.3, 0.8)}
+
+
+def motion_kernel(length, angle_degrees=0.0):
+    """A normalised line kernel of ``length`` pixels tilted by ``angle_degrees`` from horizontal."""
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0
+    if angle_degrees:
+        centre = ((length - 1) / 2.0, (length - 1) / 2.0)
+        rotation = cv2.getRotationMatrix2D(centre, float(angle_degrees), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length), flags=cv2.INTER_LINEAR)
+    return kernel / kernel.sum()
+
+
+def _degrade(img, rng, degradation=None):
     """Camera-like degradations: blur, low resolution, noise, JPEG, contrast, shadows."""
+    d = degradation or DEFAULT_DEGRADATION
     h, w = img.shape[:2]
-    if rng.random() < 0.5:
-        sigma = rng.uniform(0.3, 1.4)
+    if rng.random() < d["blur_prob"]:
+        sigma = rng.uniform(*d["blur_sigma"])
         img = cv2.GaussianBlur(img, (0, 0), sigma)
-    if rng.random() < 0.15:
-        k = int(rng.integers(3, 6))
-        kernel = np.zeros((k, k), np.float32)
-        kernel[k // 2, :] = 1.0 / k
-        img = cv2.filter2D(img, -1, kernel)
-    if rng.random() < 0.4:
-        scale = rng.uniform(0.3, 0.8)
+    if rng.random() < d["motion_prob"]:
+        length = int(rng.integers(d["motion_length"][0], d["motion_length"][1] + 1))
+        # Drawn only when tilted, so the default settings draw the same numbers as before they existed.
+        angle = rng.uniform(-d["motion_angle"], d["motion_angle"]) if d["motion_angle"] else 0.0
+        img = cv2.filter2D(img, -1, motion_kernel(length, angle))
+    if rng.random() < d["lowres_prob"]:
+        scale = rng.uniform(*d["lowres_scale"])
         small = cv2.resize(img, (max(2, int(w * scale)), max(2, int(h * scale))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     img = img.astype(np.float32)
@@ -101,13 +122,14 @@ class SyntheticWords:
 
     def __init__(self, num_samples=100000, seed=0, charset="0123456789abcdefghijklmnopqrstuvwxyz",
                  max_length=23, font_dirs=(), height=48, words=None, fonts=None, background_dirs=(),
-                 backgrounds=None, photo_ratio=0.6, margins=None):
+                 backgrounds=None, photo_ratio=0.6, margins=None, degradation=None):
         self.num_samples = int(num_samples)
         self.seed = int(seed)
         self.charset = charset
         self.max_length = max_length
         self.height = height
         self.margins = {**DEFAULT_MARGINS, **(margins or {})}
+        self.degradation = {**DEFAULT_DEGRADATION, **(degradation or {})}
         # ``fonts`` (explicit files) makes samples independent of what the machine has installed.
         self.fonts = tuple(fonts) if fonts else discover_fonts(tuple(font_dirs))
         self.families = group_by_family(self.fonts)
@@ -153,7 +175,7 @@ class SyntheticWords:
             shadow = np.roll(np.roll(alpha, offset, axis=0), offset, axis=1)
             background = background * (1 - shadow) + random_color(rng) * shadow
         img = background * (1 - alpha) + colour.astype(np.float32) * alpha
-        img = _degrade(np.clip(img, 0, 255).astype(np.uint8), rng)
+        img = _degrade(np.clip(img, 0, 255).astype(np.uint8), rng, self.degradation)
         if rng.random() < 0.1:
             img = 255 - img
         return img, text
