@@ -14,7 +14,7 @@ from sceneocr.data.charset import Charset
 from sceneocr.data.holdout import HOLDOUT_EVERY, is_held_out
 from sceneocr.data.mixed import MixedWordDataset, shares
 from sceneocr.data.photos import BackgroundPhotos, find_images
-from sceneocr.data.synth_words import SyntheticWords
+from sceneocr.data.synth_words import DEFAULT_DEGRADATION, SyntheticWords, motion_kernel
 from sceneocr.data.words import WordDataset, open_word_source
 
 TRAIN = os.path.join(SHARED, "train")
@@ -141,6 +141,49 @@ def test_synthetic_margins_widen_or_clip_the_word():
         assert wide[i][0].shape[1] > default[i][0].shape[1] > clipped[i][0].shape[1]
     explicit = SyntheticWords(8, seed=2, fonts=["<pillow-default>"], margins={"x": (-0.03, 0.25), "y": (-0.06, 0.18)})
     assert all(np.array_equal(explicit[i][0], default[i][0]) for i in range(8))
+
+
+def test_motion_kernel_is_a_normalised_line_that_tilts():
+    flat = motion_kernel(5)
+    assert np.isclose(flat.sum(), 1.0) and np.count_nonzero(flat) == 5 and np.count_nonzero(flat[2]) == 5
+    tilted = motion_kernel(7, 45.0)
+    assert np.isclose(tilted.sum(), 1.0)
+    # At 45 degrees the mass lies on a diagonal: off the middle row, and in every row.
+    assert tilted[3].sum() < 0.5 and (tilted.sum(axis=1) > 0).all()
+    assert np.allclose(motion_kernel(7, 45.0), motion_kernel(7, -45.0)[:, ::-1], atol=1e-6)
+
+
+def test_synthetic_degradation_settings_change_the_crop_and_default_to_the_old_values():
+    words = dict(num_samples=12, seed=5, fonts=["<pillow-default>"])
+    default = SyntheticWords(**words)
+    explicit = SyntheticWords(**words, degradation=dict(DEFAULT_DEGRADATION))
+    clean = SyntheticWords(**words, degradation={"blur_prob": 0.0, "motion_prob": 0.0, "lowres_prob": 0.0})
+    shrunk = SyntheticWords(**words, degradation={"blur_prob": 0.0, "motion_prob": 0.0, "lowres_prob": 1.0,
+                                                  "lowres_scale": [0.25, 0.25]})
+    assert all(np.array_equal(default[i][0], explicit[i][0]) for i in range(12))
+    # Shrinking to a quarter and back removes fine detail: less high-frequency energy, same size and label.
+    def detail(img):
+        return float(np.abs(cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.CV_32F)).mean())
+    for i in range(12):
+        assert shrunk[i][1] == clean[i][1] and shrunk[i][0].shape == clean[i][0].shape
+    assert sum(detail(shrunk[i][0]) < detail(clean[i][0]) for i in range(12)) >= 10
+
+
+def test_synthetic_degradation_reaches_the_training_data_and_is_checked():
+    from sceneocr.config import load_config
+    from sceneocr.crnn.task import build_charset, build_dataset
+
+    config = os.path.join(ROOT, "configs/crnn/crnn_cpu.yaml")
+    cfg = load_config(config, ["--data.synth_degrade.lowres_prob", "0.9", "--data.synth_degrade.motion_angle", "30"])
+    data = build_dataset(cfg, build_charset(cfg), "synthetic", 4, 0)
+    settings = data.source.generator.degradation
+    assert settings["lowres_prob"] == 0.9 and settings["motion_angle"] == 30
+    assert settings["blur_sigma"] == [0.3, 1.4]
+    default = load_config(config)["data"]["synth_degrade"]
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULT_DEGRADATION.items()} == default
+    for key, bad in [("lowres_scale", "[0.05, 0.5]"), ("motion_length", "[3, 40]"), ("blur_prob", "1.5")]:
+        with pytest.raises(ValueError, match=f"synth_degrade.{key} must"):
+            load_config(config, [f"--data.synth_degrade.{key}", bad])
 
 
 def test_synthetic_words_paint_on_photographs(tmp_path):
