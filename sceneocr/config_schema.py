@@ -261,6 +261,8 @@ RANGES = {
     "data.synth_degrade.motion_angle": within(0, 90),
     "data.synth_degrade.lowres_prob": within(0, 1),
     "data.synth_degrade.lowres_scale": shrink_range,
+    "data.synth_rotation.prob": within(0, 1),
+    "data.synth_rotation.max_degrees": within(0, 90),
     "train.output_dir": not_empty,
     "train.batch_size": at_least(1),
     # The loop runs min(epochs x steps per epoch, max_steps) steps: epochs 0 would train nothing.

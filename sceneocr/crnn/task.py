@@ -80,7 +80,8 @@ def _word_dataset(cfg, charset, parts, num_samples, seed, widths=None):
     fonts = font_dirs_from_config(data.get("fonts")) if synthetic else ()
     backgrounds = backgrounds_from_config(data.get("backgrounds")) if synthetic else ()
     sources = [open_word_source(part, charset.alphabet, charset.max_length, num_samples, seed, fonts, backgrounds,
-                                data.get("synth_margins"), data.get("synth_degrade"))
+                                data.get("synth_margins"), data.get("synth_degrade"),
+                                data.get("synth_rotation"))
                for part in parts]
     source = sources[0] if len(sources) == 1 else ConcatSource(sources)
     return WordDataset(source, charset, image["height"], image["width"], image["channels"], widths)

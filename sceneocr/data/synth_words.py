@@ -25,15 +25,25 @@ def _tight(mask):
 DEFAULT_MARGINS = {"x": (-0.03, 0.25), "y": (-0.06, 0.18)}
 
 
-def _warp(mask, rng, height, margins=None):
+# Rotated words: a share ``prob`` of the words is turned by up to ``max_degrees`` either way and framed by its
+# axis-aligned box, as a scene word's quadrilateral is cut by its bounding box (ICDAR 2015's word crops, a
+# horizontal detector's boxes); the rest keep a slight tilt. ``prob`` 0 draws no extra numbers.
+DEFAULT_ROTATION = {"prob": 0.0, "max_degrees": 30.0}
+
+
+def _warp(mask, rng, height, margins=None, rotation=None):
     """Random margins, rotation, shear and perspective jitter applied to a tight text mask."""
     h, w = mask.shape
     margins = margins or DEFAULT_MARGINS
+    rotation = rotation or DEFAULT_ROTATION
     margin_x = rng.uniform(*margins["x"]) * h, rng.uniform(*margins["x"]) * h
     margin_y = rng.uniform(*margins["y"]) * h, rng.uniform(*margins["y"]) * h
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     shear = rng.normal(0, 0.12) * h
-    angle = np.deg2rad(rng.normal(0, 2.0))
+    degrees = rng.normal(0, 2.0)
+    if rotation["prob"] and rng.random() < rotation["prob"]:
+        degrees = rng.uniform(-rotation["max_degrees"], rotation["max_degrees"])
+    angle = np.deg2rad(degrees)
     dst = src.copy()
     dst[[0, 1], 0] += shear  # italic-like slant: shift the top edge
     centre = dst.mean(axis=0)
@@ -122,7 +132,8 @@ class SyntheticWords:
 
     def __init__(self, num_samples=100000, seed=0, charset="0123456789abcdefghijklmnopqrstuvwxyz",
                  max_length=23, font_dirs=(), height=48, words=None, fonts=None, background_dirs=(),
-                 backgrounds=None, photo_ratio=0.6, margins=None, degradation=None):
+                 backgrounds=None, photo_ratio=0.6, margins=None, degradation=None,
+                 rotation=None):
         self.num_samples = int(num_samples)
         self.seed = int(seed)
         self.charset = charset
@@ -130,6 +141,7 @@ class SyntheticWords:
         self.height = height
         self.margins = {**DEFAULT_MARGINS, **(margins or {})}
         self.degradation = {**DEFAULT_DEGRADATION, **(degradation or {})}
+        self.rotation = {**DEFAULT_ROTATION, **(rotation or {})}
         # ``fonts`` (explicit files) makes samples independent of what the machine has installed.
         self.fonts = tuple(fonts) if fonts else discover_fonts(tuple(font_dirs))
         self.families = group_by_family(self.fonts)
@@ -157,7 +169,8 @@ class SyntheticWords:
         font = load_font(pick_font(rng, self.families), int(rng.integers(28, 52)))
         stroke = 1 if rng.random() < 0.12 else 0
         spacing = float(rng.uniform(1, 8)) if rng.random() < 0.1 else 0.0
-        mask = _warp(_tight(text_mask(text, font, stroke, spacing)), rng, self.height, self.margins)
+        mask = _warp(_tight(text_mask(text, font, stroke, spacing)), rng, self.height, self.margins,
+                     self.rotation)
         # Work at a fixed height so later steps cost the same whatever the font size.
         h, w = mask.shape
         new_w = max(4, int(round(w * self.height / h)))

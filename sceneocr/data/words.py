@@ -141,11 +141,12 @@ class SyntheticWordSource:
     trusted_labels = True
 
     def __init__(self, num_samples, seed, charset, max_length, font_dirs=(), background_dirs=(), margins=None,
-                 degradation=None):
+                 degradation=None, rotation=None):
         from sceneocr.data.synth_words import SyntheticWords
 
         self.generator = SyntheticWords(num_samples, seed, charset, max_length, font_dirs,
-                                        background_dirs=background_dirs, margins=margins, degradation=degradation)
+                                        background_dirs=background_dirs, margins=margins, degradation=degradation,
+                                        rotation=rotation)
         self.name = f"synthetic(seed={seed}, n={num_samples}; {self.generator.describe()})"
 
     def __len__(self):
@@ -166,13 +167,13 @@ class SyntheticWordSource:
 
 def open_word_source(spec, charset="0123456789abcdefghijklmnopqrstuvwxyz", max_length=23,
                      num_samples=100000, seed=0, font_dirs=(), background_dirs=(), synth_margins=None,
-                     synth_degradation=None):
+                     synth_degradation=None, synth_rotation=None):
     """``spec`` is an LMDB folder, a folder with labels.tsv, a .tsv file, or ``synthetic`` (whose word
-    margins and camera degradations ``synth_margins`` and ``synth_degradation`` set, see
-    :data:`sceneocr.data.synth_words.DEFAULT_MARGINS` and ``DEFAULT_DEGRADATION``)."""
+    margins, camera degradations and rotations ``synth_margins``, ``synth_degradation`` and ``synth_rotation``
+    set, see :data:`sceneocr.data.synth_words.DEFAULT_MARGINS`, ``DEFAULT_DEGRADATION`` and ``DEFAULT_ROTATION``)."""
     if spec == SYNTHETIC:
         return SyntheticWordSource(num_samples, seed, charset, max_length, font_dirs, background_dirs, synth_margins,
-                                   synth_degradation)
+                                   synth_degradation, synth_rotation)
     if not os.path.exists(spec):
         raise FileNotFoundError(f"{spec}: dataset path does not exist")
     if is_lmdb(spec):
