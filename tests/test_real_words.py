@@ -14,7 +14,7 @@ from sceneocr.data.charset import Charset
 from sceneocr.data.holdout import HOLDOUT_EVERY, is_held_out
 from sceneocr.data.mixed import MixedWordDataset, shares
 from sceneocr.data.photos import BackgroundPhotos, find_images
-from sceneocr.data.synth_words import DEFAULT_DEGRADATION, SyntheticWords, motion_kernel
+from sceneocr.data.synth_words import DEFAULT_DEGRADATION, DEFAULT_ROTATION, SyntheticWords, motion_kernel
 from sceneocr.data.words import WordDataset, open_word_source
 
 TRAIN = os.path.join(SHARED, "train")
@@ -169,21 +169,40 @@ def test_synthetic_degradation_settings_change_the_crop_and_default_to_the_old_v
     assert sum(detail(shrunk[i][0]) < detail(clean[i][0]) for i in range(12)) >= 10
 
 
-def test_synthetic_degradation_reaches_the_training_data_and_is_checked():
+def test_rotated_synthetic_words_sit_in_a_taller_upright_box():
+    words = dict(num_samples=10, seed=4, fonts=["<pillow-default>"])
+    upright = SyntheticWords(**words)
+    off = SyntheticWords(**words, rotation={"prob": 0.0, "max_degrees": 45.0})
+    turned = SyntheticWords(**words, rotation={"prob": 1.0, "max_degrees": 30.0})
+    assert all(np.array_equal(upright[i][0], off[i][0]) for i in range(10))
+    # At a fixed height a turned word's box is narrower for its label: width per letter falls.
+    narrower = 0
+    for i in range(10):
+        (a, label), (b, same) = upright[i], turned[i]
+        assert label == same and a.shape[0] == b.shape[0]
+        narrower += b.shape[1] < a.shape[1]
+    assert narrower >= 7
+
+
+def test_synthetic_degradation_and_rotation_reach_the_training_data_and_are_checked():
     from sceneocr.config import load_config
     from sceneocr.crnn.task import build_charset, build_dataset
 
     config = os.path.join(ROOT, "configs/crnn/crnn_cpu.yaml")
-    cfg = load_config(config, ["--data.synth_degrade.lowres_prob", "0.9", "--data.synth_degrade.motion_angle", "30"])
+    cfg = load_config(config, ["--data.synth_degrade.lowres_prob", "0.9", "--data.synth_degrade.motion_angle", "30",
+                               "--data.synth_rotation.prob", "0.5"])
     data = build_dataset(cfg, build_charset(cfg), "synthetic", 4, 0)
+    assert data.source.generator.rotation == {"prob": 0.5, "max_degrees": 30.0}
     settings = data.source.generator.degradation
     assert settings["lowres_prob"] == 0.9 and settings["motion_angle"] == 30
     assert settings["blur_sigma"] == [0.3, 1.4]
-    default = load_config(config)["data"]["synth_degrade"]
-    assert {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULT_DEGRADATION.items()} == default
-    for key, bad in [("lowres_scale", "[0.05, 0.5]"), ("motion_length", "[3, 40]"), ("blur_prob", "1.5")]:
-        with pytest.raises(ValueError, match=f"synth_degrade.{key} must"):
-            load_config(config, [f"--data.synth_degrade.{key}", bad])
+    default = load_config(config)["data"]
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULT_DEGRADATION.items()} == default["synth_degrade"]
+    assert default["synth_rotation"] == DEFAULT_ROTATION
+    for key, bad in [("synth_degrade.lowres_scale", "[0.05, 0.5]"), ("synth_degrade.motion_length", "[3, 40]"),
+                     ("synth_degrade.blur_prob", "1.5"), ("synth_rotation.max_degrees", "120")]:
+        with pytest.raises(ValueError, match=f"{key} must"):
+            load_config(config, [f"--data.{key}", bad])
 
 
 def test_synthetic_words_paint_on_photographs(tmp_path):
