@@ -311,6 +311,7 @@ def test_evaluation_skips_unreadable_images_and_keeps_lexicons_paired(tmp_path, 
     reader = _LexiconReader()
     metrics, predictions = evaluate_dataset(reader, dataset, batch_size=2, workers=workers)
     assert [p["label"] for p in predictions] == ["one", "three", "four", "seven"]
+    assert [p["sample"] for p in predictions] == [0, 2, 3, 6]  # each crop's index in the LMDB, skips included
     assert metrics["samples"] == 4 and metrics["skipped_unreadable"] == 3
     assert metrics["word_accuracy"] == 1.0  # every sample met its own lexicon
     assert all(size == 2 for size, _ in reader.batches)  # static batch shape, padding not scored

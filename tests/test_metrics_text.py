@@ -36,3 +36,17 @@ def test_merged_metrics_pool_counts_not_averages():
     assert a.result() == pytest.approx(both.result())
     assert a.result()["word_accuracy"] == pytest.approx(2 / 4)   # the mean of 1 and 1/3 would be 2/3
     assert a.result()["lexicon_accuracy"] == 1.0
+
+
+def test_accuracy_by_shape_bins_crops_by_width_per_letter_and_height():
+    from sceneocr.metrics.shape_table import accuracy_by_shape
+
+    samples = [("Word", "word", 40, 32),      # 0.2 of the height per letter, 40 px tall: right (case folded)
+               ("Word", "wood", 40, 48),      # 0.3: wrong
+               ("abc", "abc", 20, 30),        # 0.5, 20 px: right
+               ("ab-c", "abc", 10, 30),       # 1.0 per letter (3 letters once normalised), 10 px: right
+               ("abcd", "abd", 30, 72)]       # 0.6 exactly: the upper bin; wrong
+    tables = accuracy_by_shape(samples)
+    assert tables["width_per_letter"] == [("0-0.25", 1, 1), ("0.25-0.4", 0, 1), ("0.4-0.6", 1, 1), (">= 0.6", 1, 2)]
+    assert tables["height"] == [("0-12 px", 1, 1), ("12-18 px", 0, 0), ("18-26 px", 1, 1), ("26-40 px", 0, 1),
+                                (">= 40 px", 1, 2)]

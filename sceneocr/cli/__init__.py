@@ -25,6 +25,7 @@ COMMANDS = {
     "calibrate": ("calibrate", "ship int8 calibration ranges with the shipped weights"),
     "tune-box-scale": ("tune_box_scale", "choose the detector's box scale on annotated scenes"),
     "tune-word-prior": ("tune_word_prior", "choose the word prior's settings on held-back words"),
+    "error-table": ("error_table", "a recogniser's word accuracy by crop shape, from an eval report"),
     "render-words": ("render_words", "render synthetic words into an LMDB"),
     "prepare-real-words": ("prepare_real_words", "real training words from the shared training splits"),
     "pseudo-ignore-regions": ("pseudo_ignore_regions", "do-not-care regions for text a dataset left out"),

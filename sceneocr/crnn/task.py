@@ -167,6 +167,13 @@ def reads_at_several_widths(dataset, widths):
     return bool(widths) and list(widths) != [dataset.width]
 
 
+def sample_index(dataset, k):
+    """``{"sample": i}``, crop ``k``'s index in its source, so that a report can be read against the images
+    (:mod:`sceneocr.cli.error_table`); empty for a mixed training draw, which has no fixed source index."""
+    indices = getattr(dataset, "indices", None)
+    return {} if indices is None else {"sample": int(indices[k])}
+
+
 def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None, widths=None):
     """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
 
@@ -194,7 +201,8 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
                 lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
                 metrics.update(texts, labels[:count], lexicon_texts)
                 order = [int(part.ks[k]) if part is not dataset else int(k) for k in indices]
-                predictions += [(k, {"label": label, **r}) for k, r, label in zip(order, results, labels[:count])]
+                predictions += [(k, {"label": label, **sample_index(dataset, k), **r})
+                                for k, r, label in zip(order, results, labels[:count])]
         finally:
             loader.close()
         corrupt += len(loader.corrupt)
