@@ -199,6 +199,22 @@ def test_missing_font_folder_is_a_clear_error(tmp_path):
         font_dirs_from_config([str(tmp_path), str(tmp_path / "nope")])
 
 
+def test_fonts_must_draw_the_whole_alphabet_in_both_cases():
+    from sceneocr.data.render import _ALPHABET_CASES, _renders_latin, covers_alphabet, discover_fonts
+
+    chars = set("".join(_ALPHABET_CASES))
+    distinct = {ch: bytes([i + 1]) for i, ch in enumerate(sorted(chars))}
+    assert covers_alphabet(distinct)
+    # Two look-alikes per case (O / 0, l / 1) are a font's design; ten placeholder boxes are missing digits.
+    assert covers_alphabet({**distinct, "0": distinct["o"], "1": distinct["l"]})
+    assert not covers_alphabet({**distinct, "0": distinct["o"], "1": distinct["l"], "5": distinct["s"]})
+    assert not covers_alphabet({**distinct, **{d: b"\x07" for d in "0123456789"}})
+    assert not covers_alphabet({**distinct, "q": b"\x00\x00"})           # drawn empty
+    assert not covers_alphabet({ch: m for ch, m in distinct.items() if ch != "Q"})
+    real = [path for path in discover_fonts(()) if path.endswith(".ttf")]
+    assert real and all(_renders_latin(path) for path in real)        # fonts it found pass the same check
+
+
 def test_tsv_with_a_header_names_its_columns(tmp_path):
     (tmp_path / "a.png").write_bytes(png(100))
     (tmp_path / "gt.tsv").write_text("crop\tlabel\tword_xml_entry\na.png\tHELLO\tword/1/1.jpg\n")

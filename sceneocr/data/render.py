@@ -13,23 +13,42 @@ from PIL import Image, ImageDraw, ImageFont
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"),
              os.path.expanduser("~/.local/share/fonts"), "/Library/Fonts", "C:/Windows/Fonts")
 BUILTIN_FONT = "<pillow-default>"
-_PROBE_TEXT = "Ag0"
 
 
 # Fonts that map Latin code points to symbols or Greek (found on common Linux installs).
 _SYMBOL_FONT_WORDS = ("symbol", "math", "dingbat", "d050000l", "emoji", "music", "icons")
 
 
+# The characters a synthetic word may use, in both cases: a font must draw every one of them.
+_ALPHABET_CASES = ("abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# Glyphs that may legitimately look alike within one case (O / 0 in some sign fonts); a font missing glyphs draws
+# the same placeholder box for each, many more than this.
+_MAX_LOOKALIKES = 2
+
+
+def covers_alphabet(masks):
+    """True when glyph bitmaps ``{char: bytes}`` draw every character of both cases and, within each case, at most
+    :data:`_MAX_LOOKALIKES` characters coincide with another."""
+    for chars in _ALPHABET_CASES:
+        drawn = [masks.get(ch, b"") for ch in chars]
+        if not all(any(m) for m in drawn):
+            return False
+        if len(drawn) - len(set(drawn)) > _MAX_LOOKALIKES:
+            return False
+    return True
+
+
 def _renders_latin(path):
-    """True when the font draws distinct glyphs for letters and digits (symbol fonts do not)."""
+    """True when the font draws every letter (both cases) and digit as its own glyph: symbol fonts, and display
+    fonts without digits or lower case, would put placeholder boxes under a word's label."""
     if any(word in os.path.basename(path).lower() for word in _SYMBOL_FONT_WORDS):
         return False
     try:
         font = ImageFont.truetype(path, 32)
-        masks = [bytes(font.getmask(ch)) for ch in "aBz5"]
+        masks = {ch: bytes(font.getmask(ch)) for ch in set("".join(_ALPHABET_CASES))}
     except (OSError, ValueError):
         return False
-    return len(set(masks)) == len(masks) and all(any(m) for m in masks)
+    return covers_alphabet(masks)
 
 
 def font_dirs_from_config(value):

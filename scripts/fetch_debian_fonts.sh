@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# More typefaces for the synthetic words: free Latin font packages from Debian / Ubuntu (sign, display, text and
+# handwriting faces), downloaded with apt and unpacked into one folder without installing them, so the machine's
+# own fonts and other trainings' data stay as they are.
+# usage: bash scripts/fetch_debian_fonts.sh [OUTPUT_DIR]        (default data/fonts_debian)
+# then train with  --data.fonts "[../shared/train/fonts, data/fonts_debian]"
+# Fonts that do not draw every letter and digit are left out when the generator loads them (sceneocr/data/render.py).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+output="$(absolute "${1:-$ROOT/data/fonts_debian}")"
+command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "needs apt-get and dpkg-deb (Debian or Ubuntu)"
+if [ -d "$output" ] && [ -n "$(ls -A "$output")" ]; then
+    die "$output: already holds files; give an empty or new folder"
+fi
+PACKAGES="fonts-adf-accanthis fonts-adf-baskervald fonts-adf-berenis fonts-adf-gillius fonts-adf-ikarius
+fonts-adf-irianis fonts-adf-libris fonts-adf-mekanus fonts-adf-oldania fonts-adf-romande fonts-adf-solothurn
+fonts-adf-switzera fonts-adf-tribun fonts-adf-universalis fonts-adf-verana fonts-allerta fonts-arapey
+fonts-averia-gwf fonts-averia-sans-gwf fonts-averia-serif-gwf fonts-b612 fonts-bajaderka fonts-bebas-neue
+fonts-beteckna fonts-blankenburg fonts-cabin fonts-cabinsketch fonts-campania fonts-cantarell fonts-cardo
+fonts-century-catalogue fonts-cherrybomb fonts-clear-sans fonts-cmu fonts-comfortaa fonts-comic-neue
+fonts-compagnon fonts-courier-prime fonts-creep2 fonts-croscore fonts-crosextra-caladea
+fonts-crosextra-carlito fonts-dancingscript fonts-dejavu-extra fonts-dkg-handwriting fonts-dosis fonts-dustin
+fonts-ebgaramond fonts-elstob fonts-engadget fonts-eurofurence fonts-f500 fonts-fantasque-sans fonts-fanwood
+fonts-femkeklaver fonts-firacode fonts-freefont-ttf fonts-gamaliel fonts-georgewilliams fonts-go
+fonts-gotico-antiqua fonts-goudybookletter fonts-hack-ttf fonts-havana fonts-humor-sans fonts-inter
+fonts-isabella fonts-joscelyn fonts-junction fonts-jura fonts-karla fonts-karmilla fonts-kaushanscript
+fonts-klaudia-berenika fonts-kristi fonts-lato fonts-le-murmure fonts-league-spartan fonts-leckerli-one
+fonts-levien-museum fonts-liberation2 fonts-lindenhill fonts-linex fonts-linuxlibertine fonts-lobster
+fonts-lobstertwo fonts-manrope fonts-millimetre fonts-mph-2b-damase fonts-national-park fonts-ocr-a
+fonts-ocr-b fonts-oflb-euterpe fonts-okolaks fonts-oldstandard fonts-open-sans fonts-opendin fonts-paratype
+fonts-play fonts-prociono fonts-quattrocento fonts-quicksand fonts-radisnoir fonts-rampart fonts-roadgeek
+fonts-roboto-slab fonts-roboto-unhinted fonts-rocknroll fonts-routed-gothic fonts-sil-andika fonts-sil-charis
+fonts-sil-gentiumplus fonts-solide-mirage fonts-sora fonts-staypuft fonts-stix fonts-summersby fonts-texgyre
+fonts-tiresias fonts-train fonts-tuffy fonts-ubuntu-title fonts-urw-base35 fonts-vollkorn
+fonts-yanone-kaffeesatz fonts-yrsa-rasa"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# shellcheck disable=SC2086  # one word per package
+if ! (cd "$work" && apt-get download $PACKAGES >"$work/apt.log" 2>&1); then
+    cat "$work/apt.log" >&2
+    die "apt-get download failed (run 'apt-get update' first?)"
+fi
+for deb in "$work"/*.deb; do
+    dpkg-deb -x "$deb" "$work/tree"
+done
+mkdir -p "$output"
+# Two packages may ship a file of the same name: the first one is kept.
+find "$work/tree" -type f \( -iname '*.ttf' -o -iname '*.otf' \) -exec cp -n {} "$output/" \;
+echo "$(ls "$output" | wc -l) font files from $(ls "$work"/*.deb | wc -l) packages in $output"
