@@ -370,3 +370,43 @@ def test_ic15_scene_crops_leave_out_held_back_scenes_and_words(tmp_path):
     assert labels == ["OPEN", '"CARD'] and summary.written == 2
     assert summary.skipped["held back from the recogniser (its Task 4.3 crop)"] == 1
     assert source.image(0).shape[:2] == (58, 108)  # 100x50 box + 0.08 x 50 px on every side
+
+
+def test_warp_quad_upright_levels_a_tilted_word():
+    import cv2
+
+    from sceneocr.geometry import warp_quad_upright
+
+    image = np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3)
+    # An axis-aligned quadrilateral comes back as the pixels it covers, unchanged.
+    assert np.array_equal(warp_quad_upright(image, [[5, 4], [25, 4], [25, 14], [5, 14]]), image[4:14, 5:25])
+    # A white bar 60 x 12 px turned by 20 degrees comes back level: as long and as high, and white.
+    canvas = np.zeros((80, 100, 3), np.uint8)
+    corners = cv2.boxPoints(((50, 40), (60, 12), 20)).astype(np.float32)   # bottom-left first, clockwise
+    cv2.fillPoly(canvas, [np.rint(corners).astype(np.int32)], (255, 255, 255))
+    quad = np.roll(corners, -1, axis=0)                                    # from the top-left, clockwise
+    level = warp_quad_upright(canvas, quad)
+    assert level.shape[:2] == (12, 60)
+    assert level[1:-1, 1:-1].min() > 200
+
+
+def test_ic15_task43_crops_warped_upright_by_their_coords(tmp_path):
+    import cv2
+
+    from sceneocr.data.words import open_word_source
+
+    canvas = np.zeros((25, 67, 3), np.uint8)   # a Task 4.3 crop is its quadrilateral's bounding box
+    cv2.fillPoly(canvas, [np.array([[0, 8], [64, 0], [66, 16], [2, 24]], np.int32)], (255, 255, 255))
+    cv2.imwrite(str(tmp_path / "word_1.png"), canvas)
+    cv2.imwrite(str(tmp_path / "word_2.png"), canvas)
+    (tmp_path / "gt.txt").write_text('\ufeffword_1.png, "Slant"\nword_2.png, "none"\n', encoding="utf-8")
+    (tmp_path / "coords.txt").write_text("\ufeffword_1.png,0,8,64,0,66,16,2,24\n", encoding="utf-8")
+    summary = convert_ic13.convert(str(tmp_path), str(tmp_path / "gt.txt"), str(tmp_path / "out"), "folder", "none",
+                                   coords=str(tmp_path / "coords.txt"))
+    assert summary.written == 1 and summary.skipped["no quadrilateral in --coords"] == 1
+    crop = open_word_source(str(tmp_path / "out")).image(0)
+    assert crop.shape[:2] == (16, 64) and crop[2:-2, 2:-2].min() > 200   # the slanted band, level and filling it
+    (tmp_path / "bad.txt").write_text("word_1.png,2,10,66\n", encoding="utf-8")
+    with pytest.raises(ConversionError, match=r"bad.txt:1: expected"):
+        convert_ic13.convert(str(tmp_path), str(tmp_path / "gt.txt"), str(tmp_path / "out2"), "folder", "none",
+                             coords=str(tmp_path / "bad.txt"))

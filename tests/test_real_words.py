@@ -232,14 +232,17 @@ def test_synthetic_words_without_backgrounds_still_work():
 @requires_train
 def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
     module = importlib.import_module("sceneocr.cli.prepare_real_words")
-    out = module.prepare(TRAIN, str(tmp_path / "real"))
+    out = module.prepare(TRAIN, str(tmp_path / "real"), rectified_ic15=True)
     counts = {}
     for split in ("train", "heldout"):
-        for name in ("ic15", "iiit5k", "ic03", "svt"):
+        for name in ("ic15", "ic15_rectified", "iiit5k", "ic03", "svt"):
             with open(os.path.join(out, split, name, "labels.tsv"), encoding="utf-8") as handle:
                 counts[split, name] = sum(1 for line in handle if line.strip())
     # Every word lands in exactly one split; about 1 in 10 crops and 1 in 7 scenes' words are held back.
     assert counts["train", "ic15"] + counts["heldout", "ic15"] == 4468
+    # Every IC15 crop has its quadrilateral in coords.txt, so each split has as many rectified crops.
+    for split in ("train", "heldout"):
+        assert counts[split, "ic15_rectified"] == counts[split, "ic15"]
     assert counts["train", "iiit5k"] + counts["heldout", "iiit5k"] == 2000
     assert 0.06 < counts["heldout", "ic15"] / 4468 < 0.14
     assert counts["heldout", "ic03"] > 0 and counts["heldout", "svt"] > 0

@@ -7,13 +7,21 @@ Ground-truth lines look like ``word_1.png, "Tiredness"`` (CRLF); a label may its
 or commas, so each line is split at the first ", " and one pair of outer quotes is removed.
 Filters: ic13_1015 keeps labels matching ^[A-Za-z0-9]+$, ic13_857 those of 3 or more characters.
 Image names must stay inside --root and be decodable images; other lines are skipped and counted.
+
+ICDAR 2015 Task 4.3 (incidental word crops) has the same layout plus ``coords.txt``, each crop's quadrilateral
+(``word_1.png,x1,y1,...,x4,y4``). With ``--coords coords.txt`` each crop is written with its quadrilateral warped
+upright (:func:`sceneocr.geometry.warp_quad_upright`): the word as a reader that knows its exact outline would
+see it, for measuring how much rotated and foreshortened words cost a recogniser.
 """
 import os
 import re
 
+import numpy as np
+
 from sceneocr.data.convert import (OUTSIDE_ROOT, ConversionError, RecognitionWriter, Summary, check_root,
-                              converter_parser, inside_root, progress, read_image_bytes, run_converter,
-                              write_sample)
+                              converter_parser, encode_png, inside_root, progress, read_image, read_image_bytes,
+                              run_converter, write_sample)
+from sceneocr.geometry import warp_quad_upright
 
 _ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 FILTERS = {
@@ -52,12 +60,33 @@ def parse_gt(path, summary=None):
     return entries
 
 
-def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite=False):
+def parse_coords(path):
+    """{image name: (4, 2) corners} from an ICDAR 2015 Task 4.3 ``coords.txt``, each relative to its crop (a
+    Task 4.3 crop is its quadrilateral's bounding box)."""
+    if not os.path.isfile(path):
+        raise ConversionError(f"{path}: file not found")
+    quads = {}
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle.read().splitlines(), 1):
+            if not line.strip():
+                continue
+            name, _, rest = line.partition(",")
+            try:
+                corners = np.array([float(v) for v in rest.split(",")[:8]], np.float64).reshape(4, 2)
+            except ValueError:
+                raise ConversionError(f"{path}:{number}: expected 'word_N.png,x1,y1,...,x4,y4', got {line!r}") from None
+            quads[name.strip()] = corners - corners.min(axis=0)
+    return quads
+
+
+def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite=False, coords=None):
     keep = FILTERS[word_filter]
     check_root(root)
     summary = Summary(os.path.basename(gt_path))
     entries = parse_gt(gt_path, summary)
-    with RecognitionWriter(output, fmt, overwrite, protect=(root, gt_path)) as writer:
+    quads = parse_coords(coords) if coords else None
+    protect = (root, gt_path) + ((coords,) if coords else ())
+    with RecognitionWriter(output, fmt, overwrite, protect=protect) as writer:
         for name, label in progress(entries, desc="ic13"):
             if not label:
                 summary.skip("empty label", name)
@@ -72,6 +101,17 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite
             if not os.path.isfile(path):
                 summary.skip("image missing", name)
                 continue
+            if quads is not None:
+                if name not in quads:
+                    summary.skip("no quadrilateral in --coords", name)
+                    continue
+                image = read_image(path)
+                if image is None:
+                    summary.skip("not a decodable image", name)
+                    continue
+                write_sample(writer, summary, encode_png(warp_quad_upright(image, quads[name])), label, ext=".png",
+                             where=name)
+                continue
             data = read_image_bytes(path)
             if data is None:
                 summary.skip("not a decodable image", name)
@@ -85,8 +125,10 @@ def main():
     parser.add_argument("--root", required=True, help="folder with the word images")
     parser.add_argument("--gt", required=True, help="Challenge2_Test_Task3_GT.txt (or gt.txt)")
     parser.add_argument("--filter", default="ic13_857", choices=sorted(FILTERS))
+    parser.add_argument("--coords", metavar="FILE",
+                        help="ICDAR 2015 Task 4.3 coords.txt: write each crop with its quadrilateral warped upright")
     args = parser.parse_args()
-    print(convert(args.root, args.gt, args.output, args.format, args.filter, args.overwrite).text())
+    print(convert(args.root, args.gt, args.output, args.format, args.filter, args.overwrite, args.coords).text())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ own converters and split into training and held-back parts by :mod:`sceneocr.dat
 
 writes ``OUTPUT/{train,heldout}/{ic15,iiit5k,ic03,svt}/`` (folders with labels.tsv) and prints each
 converter's summary; with ``--ic15_scenes ROOT`` also ``OUTPUT/train/ic15_scenes/``, the ICDAR 2015 training
-scenes' words cut as the reader cuts detected words (:mod:`sceneocr.cli.convert_ic15_scenes`). IC03 and SVT words are held back by scene (the same scenes the detector is
+scenes' words cut as the reader cuts detected words (:mod:`sceneocr.cli.convert_ic15_scenes`); with
+``--rectified_ic15`` also ``OUTPUT/{train,heldout}/ic15_rectified/``, the same IC15 crops with their annotated
+quadrilaterals warped upright (the recogniser's accuracy if it knew each word's exact outline). IC03 and SVT words are held back by scene (the same scenes the detector is
 validated on), IC15 and IIIT5K crops by crop name. Labels are kept as annotated (spaces, punctuation):
 the charset rules decide at training time what is used, and the training log counts what is dropped.
 """
@@ -67,7 +69,7 @@ def _split_mat(mat_path, workdir):
     return paths
 
 
-def prepare(shared, output, overwrite=False, ic15_scenes=None):
+def prepare(shared, output, overwrite=False, ic15_scenes=None, rectified_ic15=False):
     from sceneocr.cli import convert_ic03, convert_ic13, convert_ic15_scenes, convert_iiit5k, convert_svt
 
     if os.path.exists(output) and os.listdir(output) and not overwrite:
@@ -104,6 +106,11 @@ def prepare(shared, output, overwrite=False, ic15_scenes=None):
                 else:
                     summary = convert_svt.convert(sources[name], paths[split], target, "folder")
                 print(f"{split}/{name}: {summary.text()}")
+            if rectified_ic15:
+                summary = convert_ic13.convert(sources["ic15"], annotations["ic15"][split],
+                                               os.path.join(staging, split, "ic15_rectified"), "folder", "none",
+                                               coords=os.path.join(sources["ic15"], "coords.txt"))
+                print(f"{split}/ic15_rectified: {summary.text()}")
         if ic15_scenes:
             summary = convert_ic15_scenes.convert(ic15_scenes, os.path.join(staging, "train", "ic15_scenes"), "folder",
                                                   exclude_words=sources["ic15"])
@@ -122,8 +129,11 @@ def main():
     parser.add_argument("--ic15_scenes", metavar="ROOT",
                         help="also cut train/ic15_scenes/ from the ICDAR 2015 training scenes in ROOT "
                              "(sceneocr convert ic15-scenes; held-back scenes and words left out)")
+    parser.add_argument("--rectified_ic15", action="store_true",
+                        help="also write {train,heldout}/ic15_rectified/: the IC15 crops with their quadrilaterals "
+                             "(coords.txt) warped upright")
     args = parser.parse_args()
-    prepare(args.shared, args.output, args.overwrite, args.ic15_scenes)
+    prepare(args.shared, args.output, args.overwrite, args.ic15_scenes, args.rectified_ic15)
 
 
 if __name__ == "__main__":

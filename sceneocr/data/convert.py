@@ -113,7 +113,16 @@ def clean_lexicon(lexicon):
 
 
 def encode_jpeg(bgr, quality=95):
-    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return _encode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+
+
+def encode_png(bgr):
+    """Lossless, for crops that must differ from their source only by the geometry applied."""
+    return _encode(".png", bgr, [])
+
+
+def _encode(ext, bgr, params):
+    ok, buf = cv2.imencode(ext, bgr, params)
     if not ok:
         raise ConversionError("cannot encode crop")
     return buf.tobytes()
