@@ -58,15 +58,16 @@ def crop_with_margin(image, box, margin):
 
 
 def warp_quad_upright(image, quad):
-    """The quadrilateral ``quad`` (4 corners, clockwise from the start of the text's top edge) of ``image``
-    warped to an upright rectangle as long and as high as its mean edges: a rotated or foreshortened word, level."""
+    """The quadrilateral ``quad`` (4 corners in pixel indices, clockwise from the start of the text's top edge) of
+    ``image`` warped to an upright rectangle as long and as high as its mean edges, corner pixels included: a
+    rotated or foreshortened word, level."""
     import cv2
 
     corners = np.asarray(quad, np.float32).reshape(4, 2)
     width = 0.5 * (np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3]))
     height = 0.5 * (np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1]))
-    width, height = max(int(round(width)), 1), max(int(round(height)), 1)
-    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    width, height = int(round(width)) + 1, int(round(height)) + 1
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
     matrix = cv2.getPerspectiveTransform(corners, target)
     return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

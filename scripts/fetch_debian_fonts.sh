@@ -3,12 +3,16 @@
 # handwriting faces), downloaded with apt and unpacked into one folder without installing them, so the machine's
 # own fonts and other trainings' data stay as they are.
 # usage: bash scripts/fetch_debian_fonts.sh [OUTPUT_DIR]        (default data/fonts_debian)
+# Package names as in Debian 12 (bookworm); packages a release lacks are named and skipped.
 # then train with  --data.fonts "[../shared/train/fonts, data/fonts_debian]"
 # Fonts that do not draw every letter and digit are left out when the generator loads them (sceneocr/data/render.py).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 output="$(absolute "${1:-$ROOT/data/fonts_debian}")"
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "needs apt-get and dpkg-deb (Debian or Ubuntu)"
+if [ -e "$output" ] && [ ! -d "$output" ]; then
+    die "$output: exists and is not a folder"
+fi
 if [ -d "$output" ] && [ -n "$(ls -A "$output")" ]; then
     die "$output: already holds files; give an empty or new folder"
 fi
@@ -35,15 +39,32 @@ fonts-tiresias fonts-train fonts-tuffy fonts-ubuntu-title fonts-urw-base35 fonts
 fonts-yanone-kaffeesatz fonts-yrsa-rasa"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# One apt call for all; only if a package is missing, one call per package to name what is skipped.
 # shellcheck disable=SC2086  # one word per package
 if ! (cd "$work" && apt-get download $PACKAGES >"$work/apt.log" 2>&1); then
-    cat "$work/apt.log" >&2
-    die "apt-get download failed (run 'apt-get update' first?)"
+    missing=()
+    for package in $PACKAGES; do
+        (cd "$work" && apt-get download "$package" >>"$work/apt.log" 2>&1) || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] || echo "not available here, skipped: ${missing[*]}" >&2
 fi
-for deb in "$work"/*.deb; do
+debs=("$work"/*.deb)
+[ -e "${debs[0]}" ] || { cat "$work/apt.log" >&2; die "no font package could be downloaded (run 'apt-get update' first?)"; }
+for deb in "${debs[@]}"; do
     dpkg-deb -x "$deb" "$work/tree"
 done
-mkdir -p "$output"
-# Two packages may ship a file of the same name: the first one is kept.
-find "$work/tree" -type f \( -iname '*.ttf' -o -iname '*.otf' \) -exec cp -n {} "$output/" \;
-echo "$(ls "$output" | wc -l) font files from $(ls "$work"/*.deb | wc -l) packages in $output"
+# Files are copied in sorted order, so when two packages ship a file of the same name the same one is kept on every
+# machine; the result is moved into place only when complete.
+mkdir -p "$work/out"
+duplicates=0
+while IFS= read -r -d '' font; do
+    if [ -e "$work/out/$(basename "$font")" ]; then
+        duplicates=$((duplicates + 1))
+    else
+        cp "$font" "$work/out/"
+    fi
+done < <(find "$work/tree" -type f \( -iname '*.ttf' -o -iname '*.otf' \) -print0 | sort -z)
+mkdir -p "$(dirname "$output")"
+rmdir "$output" 2>/dev/null || true
+mv "$work/out" "$output"
+echo "$(ls "$output" | wc -l) font files from ${#debs[@]} packages in $output ($duplicates same-named files left out)"

@@ -379,14 +379,15 @@ def test_warp_quad_upright_levels_a_tilted_word():
 
     image = np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3)
     # An axis-aligned quadrilateral comes back as the pixels it covers, unchanged.
-    assert np.array_equal(warp_quad_upright(image, [[5, 4], [25, 4], [25, 14], [5, 14]]), image[4:14, 5:25])
-    # A white bar 60 x 12 px turned by 20 degrees comes back level: as long and as high, and white.
+    assert np.array_equal(warp_quad_upright(image, [[5, 4], [24, 4], [24, 13], [5, 13]]), image[4:14, 5:25])
+    # A white bar 60 x 12 px turned by 20 degrees comes back level: as long and as high (corner pixels included),
+    # and white.
     canvas = np.zeros((80, 100, 3), np.uint8)
     corners = cv2.boxPoints(((50, 40), (60, 12), 20)).astype(np.float32)   # bottom-left first, clockwise
     cv2.fillPoly(canvas, [np.rint(corners).astype(np.int32)], (255, 255, 255))
     quad = np.roll(corners, -1, axis=0)                                    # from the top-left, clockwise
     level = warp_quad_upright(canvas, quad)
-    assert level.shape[:2] == (12, 60)
+    assert level.shape[:2] == (13, 61)
     assert level[1:-1, 1:-1].min() > 200
 
 
@@ -405,8 +406,39 @@ def test_ic15_task43_crops_warped_upright_by_their_coords(tmp_path):
                                    coords=str(tmp_path / "coords.txt"))
     assert summary.written == 1 and summary.skipped["no quadrilateral in --coords"] == 1
     crop = open_word_source(str(tmp_path / "out")).image(0)
-    assert crop.shape[:2] == (16, 64) and crop[2:-2, 2:-2].min() > 200   # the slanted band, level and filling it
-    (tmp_path / "bad.txt").write_text("word_1.png,2,10,66\n", encoding="utf-8")
-    with pytest.raises(ConversionError, match=r"bad.txt:1: expected"):
-        convert_ic13.convert(str(tmp_path), str(tmp_path / "gt.txt"), str(tmp_path / "out2"), "folder", "none",
+    assert crop.shape[:2] == (17, 65) and crop[2:-2, 2:-2].min() > 200   # the slanted band, level and filling it
+
+
+@pytest.mark.parametrize("line, message", [
+    ("word_1.png,2,10,66\n", r"bad.txt:1: expected"),
+    ("word_1.png,0,8,64,0,66,16,2,24,9\n", r"bad.txt:1: expected"),
+    ("word_1.png,0,8,64,0,66,16,2,nan\n", r"bad.txt:1: expected"),
+    ("word_1.png,0,8,64,0,66,16,2,24\nword_1.png,0,8,64,0,66,16,2,24\n",
+     r"bad.txt:2: word_1.png already has a quadrilateral \(line 1\)"),
+    ("\n", r"bad.txt: no quadrilaterals"),
+    ("word_9.png,0,8,64,0,66,16,2,24\n", r"bad.txt: no quadrilateral for any crop"),
+])
+def test_ic15_coords_errors_name_the_line(tmp_path, line, message):
+    (tmp_path / "word_1.png").write_bytes(png_bytes())
+    (tmp_path / "gt.txt").write_text('word_1.png, "Slant"\n', encoding="utf-8")
+    (tmp_path / "bad.txt").write_text(line, encoding="utf-8")
+    with pytest.raises(ConversionError, match=message):
+        convert_ic13.convert(str(tmp_path), str(tmp_path / "gt.txt"), str(tmp_path / "out"), "folder", "none",
                              coords=str(tmp_path / "bad.txt"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_ic15_coords_that_cannot_be_warped_are_skipped_and_counted(tmp_path):
+    for name in ("word_1.png", "word_2.png", "word_3.png"):
+        (tmp_path / name).write_bytes(png_bytes(size=(20, 60)))
+    (tmp_path / "gt.txt").write_text('word_1.png, "a"\nword_2.png, "b"\nword_3.png, "c"\n', encoding="utf-8")
+    (tmp_path / "coords.txt").write_text("word_1.png,0,0,59,0,59,19,0,19\n"
+                                         "word_2.png,0,0,0,19,59,19,59,0\n"       # counter-clockwise
+                                         "word_3.png,0,0,159,0,159,19,0,19\n",    # beyond its 60 px crop
+                                         encoding="utf-8")
+    summary = convert_ic13.convert(str(tmp_path), str(tmp_path / "gt.txt"), str(tmp_path / "out"), "folder", "none",
+                                   coords=str(tmp_path / "coords.txt"))
+    assert summary.written == 1
+    assert summary.skipped["quadrilateral degenerate or not clockwise"] == 1
+    assert summary.skipped["quadrilateral outside its crop (a coords file of other crops?)"] == 1
+    assert read_all(tmp_path / "out")[1].image(0).shape[:2] == (20, 60)

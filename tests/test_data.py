@@ -199,7 +199,7 @@ def test_missing_font_folder_is_a_clear_error(tmp_path):
         font_dirs_from_config([str(tmp_path), str(tmp_path / "nope")])
 
 
-def test_fonts_must_draw_the_whole_alphabet_in_both_cases():
+def test_fonts_must_draw_the_whole_alphabet_in_both_cases(tmp_path):
     from sceneocr.data.render import _ALPHABET_CASES, _renders_latin, covers_alphabet, discover_fonts
 
     chars = set("".join(_ALPHABET_CASES))
@@ -211,8 +211,12 @@ def test_fonts_must_draw_the_whole_alphabet_in_both_cases():
     assert not covers_alphabet({**distinct, **{d: b"\x07" for d in "0123456789"}})
     assert not covers_alphabet({**distinct, "q": b"\x00\x00"})           # drawn empty
     assert not covers_alphabet({ch: m for ch, m in distinct.items() if ch != "Q"})
-    real = [path for path in discover_fonts(()) if path.endswith(".ttf")]
-    assert real and all(_renders_latin(path) for path in real)        # fonts it found pass the same check
+    # One missing glyph drawn as the font's placeholder box matches no other character, only the placeholder.
+    assert covers_alphabet({**distinct, "q": b"\x09"}) and not covers_alphabet({**distinct, "q": b"\x09"}, b"\x09")
+    # A file that is not a font is left out, not fatal.
+    (tmp_path / "broken.ttf").write_bytes(b"not a font")
+    assert not _renders_latin(str(tmp_path / "broken.ttf"))
+    assert str(tmp_path / "broken.ttf") not in discover_fonts((str(tmp_path),))
 
 
 def test_tsv_with_a_header_names_its_columns(tmp_path):

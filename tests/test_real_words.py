@@ -250,6 +250,16 @@ def test_prepare_real_words_splits_by_scene_and_crop(tmp_path):
         module.prepare(TRAIN, out)
 
 
+def test_prepare_real_words_needs_coords_for_rectified_crops_before_converting(tmp_path):
+    module = importlib.import_module("sceneocr.cli.prepare_real_words")
+    shared = tmp_path / "train"
+    for folder in ("ic15_words_train", "iiit5k_train", "ic03_train/SceneTrialTrain", "svt_train"):
+        (shared / folder).mkdir(parents=True)
+    with pytest.raises(SystemExit, match=r"ic15_words_train/coords.txt: not found \(--rectified_ic15"):
+        module.prepare(str(shared), str(tmp_path / "real"), rectified_ic15=True)
+    assert sorted(os.listdir(tmp_path)) == ["train"]       # nothing written, no staging folder left behind
+
+
 def test_vgg16_first_layer_is_folded_for_crnn_input():
     from sceneocr.crnn.pretrained import CRNN_INPUT, VGG16_SOURCES, crnn_weights_from_vgg16
     from sceneocr.vgg16_weights import CAFFE, LAYER_CHANNELS, in_convention

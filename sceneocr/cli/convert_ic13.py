@@ -61,22 +61,48 @@ def parse_gt(path, summary=None):
 
 
 def parse_coords(path):
-    """{image name: (4, 2) corners} from an ICDAR 2015 Task 4.3 ``coords.txt``, each relative to its crop (a
-    Task 4.3 crop is its quadrilateral's bounding box)."""
+    """{image name: (4, 2) corners} from an ICDAR 2015 Task 4.3 ``coords.txt`` (``word_1.png,x1,y1,...,x4,y4``,
+    pixel indices in the crop, clockwise). A line without exactly 8 finite numbers, or a name given twice, is an
+    error naming the line."""
     if not os.path.isfile(path):
         raise ConversionError(f"{path}: file not found")
-    quads = {}
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle.read().splitlines(), 1):
-            if not line.strip():
-                continue
-            name, _, rest = line.partition(",")
-            try:
-                corners = np.array([float(v) for v in rest.split(",")[:8]], np.float64).reshape(4, 2)
-            except ValueError:
-                raise ConversionError(f"{path}:{number}: expected 'word_N.png,x1,y1,...,x4,y4', got {line!r}") from None
-            quads[name.strip()] = corners - corners.min(axis=0)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConversionError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    quads, lines = {}, {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, _, rest = line.partition(",")
+        name = name.strip()
+        try:
+            values = [float(v) for v in rest.split(",")]
+        except ValueError:
+            values = []
+        if len(values) != 8 or not np.isfinite(values).all():
+            raise ConversionError(f"{path}:{number}: expected 'word_N.png,x1,y1,...,x4,y4', got {line!r}")
+        if name in quads:
+            raise ConversionError(f"{path}:{number}: {name} already has a quadrilateral (line {lines[name]})")
+        quads[name], lines[name] = np.array(values, np.float64).reshape(4, 2), number
+    if not quads:
+        raise ConversionError(f"{path}: no quadrilaterals")
     return quads
+
+
+def quad_problem(corners, image_shape):
+    """Why a crop's quadrilateral cannot be warped upright, or None."""
+    height, width = image_shape[:2]
+    if corners.min() < 0 or corners[:, 0].max() > width or corners[:, 1].max() > height:
+        return "quadrilateral outside its crop (a coords file of other crops?)"
+    x, y = corners[:, 0], corners[:, 1]
+    # Shoelace area in image coordinates (y down): positive when the corners run clockwise on screen.
+    area = 0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    if area <= 1.0:
+        return "quadrilateral degenerate or not clockwise"
+    return None
 
 
 def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite=False, coords=None):
@@ -85,6 +111,8 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite
     summary = Summary(os.path.basename(gt_path))
     entries = parse_gt(gt_path, summary)
     quads = parse_coords(coords) if coords else None
+    if quads is not None and not any(name in quads for name, _ in entries):
+        raise ConversionError(f"{coords}: no quadrilateral for any crop of {gt_path}")
     protect = (root, gt_path) + ((coords,) if coords else ())
     with RecognitionWriter(output, fmt, overwrite, protect=protect) as writer:
         for name, label in progress(entries, desc="ic13"):
@@ -108,6 +136,10 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite
                 image = read_image(path)
                 if image is None:
                     summary.skip("not a decodable image", name)
+                    continue
+                problem = quad_problem(quads[name], image.shape)
+                if problem:
+                    summary.skip(problem, name)
                     continue
                 write_sample(writer, summary, encode_png(warp_quad_upright(image, quads[name])), label, ext=".png",
                              where=name)

@@ -7,9 +7,10 @@ writes ``OUTPUT/{train,heldout}/{ic15,iiit5k,ic03,svt}/`` (folders with labels.t
 converter's summary; with ``--ic15_scenes ROOT`` also ``OUTPUT/train/ic15_scenes/``, the ICDAR 2015 training
 scenes' words cut as the reader cuts detected words (:mod:`sceneocr.cli.convert_ic15_scenes`); with
 ``--rectified_ic15`` also ``OUTPUT/{train,heldout}/ic15_rectified/``, the same IC15 crops with their annotated
-quadrilaterals warped upright (the recogniser's accuracy if it knew each word's exact outline). IC03 and SVT words are held back by scene (the same scenes the detector is
-validated on), IC15 and IIIT5K crops by crop name. Labels are kept as annotated (spaces, punctuation):
-the charset rules decide at training time what is used, and the training log counts what is dropped.
+quadrilaterals warped upright (the recogniser's accuracy if it knew each word's exact outline). IC03 and SVT
+words are held back by scene (the same scenes the detector is validated on), IC15 and IIIT5K crops by crop name.
+Labels are kept as annotated (spaces, punctuation): the charset rules decide at training time what is used, and
+the training log counts what is dropped.
 """
 import argparse
 import os
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 
 
+from sceneocr.data.convert import run_converter
 from sceneocr.data.holdout import is_held_out
 
 SPLITS = ("train", "heldout")
@@ -83,38 +85,45 @@ def prepare(shared, output, overwrite=False, ic15_scenes=None, rectified_ic15=Fa
     for name, folder in sources.items():
         if not os.path.isdir(folder):
             raise SystemExit(f"{folder}: not found ({name} training data)")
+    coords = os.path.join(sources["ic15"], "coords.txt")
+    if rectified_ic15 and not os.path.isfile(coords):
+        raise SystemExit(f"{coords}: not found (--rectified_ic15 needs the IC15 crops' quadrilaterals)")
     parent = os.path.dirname(os.path.abspath(output))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".prepare-", dir=parent)
-    with tempfile.TemporaryDirectory() as workdir:
-        annotations = {
-            "ic15": _split_lines(os.path.join(sources["ic15"], "gt.txt"), workdir),
-            "iiit5k": _split_mat(os.path.join(sources["iiit5k"], "trainCharBound.mat"), workdir),
-            "ic03": _split_xml(os.path.join(sources["ic03"], "words.xml"), "ic03", workdir),
-            "svt": _split_xml(os.path.join(sources["svt"], "train.xml"), "svt", workdir),
-        }
-        for split in SPLITS:
-            for name, paths in annotations.items():
-                target = os.path.join(staging, split, name)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                if name == "ic15":
-                    summary = convert_ic13.convert(sources[name], paths[split], target, "folder", "none")
-                elif name == "iiit5k":
-                    summary = convert_iiit5k.convert(sources[name], paths[split], target, "folder", "none")
-                elif name == "ic03":
-                    summary = convert_ic03.convert(sources[name], paths[split], target, "folder", "none")
-                else:
-                    summary = convert_svt.convert(sources[name], paths[split], target, "folder")
-                print(f"{split}/{name}: {summary.text()}")
-            if rectified_ic15:
-                summary = convert_ic13.convert(sources["ic15"], annotations["ic15"][split],
-                                               os.path.join(staging, split, "ic15_rectified"), "folder", "none",
-                                               coords=os.path.join(sources["ic15"], "coords.txt"))
-                print(f"{split}/ic15_rectified: {summary.text()}")
-        if ic15_scenes:
-            summary = convert_ic15_scenes.convert(ic15_scenes, os.path.join(staging, "train", "ic15_scenes"), "folder",
-                                                  exclude_words=sources["ic15"])
-            print(f"train/ic15_scenes: {summary.text()}")
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            annotations = {
+                "ic15": _split_lines(os.path.join(sources["ic15"], "gt.txt"), workdir),
+                "iiit5k": _split_mat(os.path.join(sources["iiit5k"], "trainCharBound.mat"), workdir),
+                "ic03": _split_xml(os.path.join(sources["ic03"], "words.xml"), "ic03", workdir),
+                "svt": _split_xml(os.path.join(sources["svt"], "train.xml"), "svt", workdir),
+            }
+            for split in SPLITS:
+                for name, paths in annotations.items():
+                    target = os.path.join(staging, split, name)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    if name == "ic15":
+                        summary = convert_ic13.convert(sources[name], paths[split], target, "folder", "none")
+                    elif name == "iiit5k":
+                        summary = convert_iiit5k.convert(sources[name], paths[split], target, "folder", "none")
+                    elif name == "ic03":
+                        summary = convert_ic03.convert(sources[name], paths[split], target, "folder", "none")
+                    else:
+                        summary = convert_svt.convert(sources[name], paths[split], target, "folder")
+                    print(f"{split}/{name}: {summary.text()}")
+                if rectified_ic15:
+                    summary = convert_ic13.convert(sources["ic15"], annotations["ic15"][split],
+                                                   os.path.join(staging, split, "ic15_rectified"), "folder", "none",
+                                                   coords=coords)
+                    print(f"{split}/ic15_rectified: {summary.text()}")
+            if ic15_scenes:
+                summary = convert_ic15_scenes.convert(ic15_scenes, os.path.join(staging, "train", "ic15_scenes"),
+                                                      "folder", exclude_words=sources["ic15"])
+                print(f"train/ic15_scenes: {summary.text()}")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # an interrupted run leaves nothing behind
+        raise
     if os.path.exists(output):
         shutil.rmtree(output)
     os.replace(staging, output)
@@ -137,4 +146,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_converter(main)

@@ -21,17 +21,19 @@ _SYMBOL_FONT_WORDS = ("symbol", "math", "dingbat", "d050000l", "emoji", "music",
 
 # The characters a synthetic word may use, in both cases: a font must draw every one of them.
 _ALPHABET_CASES = ("abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-# Glyphs that may legitimately look alike within one case (O / 0 in some sign fonts); a font missing glyphs draws
-# the same placeholder box for each, many more than this.
+# Glyphs that may legitimately look alike within one case (O / 0 in some sign fonts).
 _MAX_LOOKALIKES = 2
+# A code point no font draws: its bitmap is the font's placeholder for missing glyphs (.notdef).
+_UNDRAWABLE = "\U0010FFFD"
 
 
-def covers_alphabet(masks):
-    """True when glyph bitmaps ``{char: bytes}`` draw every character of both cases and, within each case, at most
-    :data:`_MAX_LOOKALIKES` characters coincide with another."""
+def covers_alphabet(masks, placeholder=None):
+    """True when glyph bitmaps ``{char: bytes}`` draw every character of both cases, none of them as the font's
+    ``placeholder`` for missing glyphs, and, within each case, at most :data:`_MAX_LOOKALIKES` characters coincide
+    with another."""
     for chars in _ALPHABET_CASES:
         drawn = [masks.get(ch, b"") for ch in chars]
-        if not all(any(m) for m in drawn):
+        if not all(any(m) for m in drawn) or (placeholder is not None and placeholder in drawn):
             return False
         if len(drawn) - len(set(drawn)) > _MAX_LOOKALIKES:
             return False
@@ -46,9 +48,10 @@ def _renders_latin(path):
     try:
         font = ImageFont.truetype(path, 32)
         masks = {ch: bytes(font.getmask(ch)) for ch in set("".join(_ALPHABET_CASES))}
+        placeholder = bytes(font.getmask(_UNDRAWABLE))
     except (OSError, ValueError):
         return False
-    return covers_alphabet(masks)
+    return covers_alphabet(masks, placeholder if any(placeholder) else None)
 
 
 def font_dirs_from_config(value):
