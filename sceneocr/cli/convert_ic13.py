@@ -105,6 +105,17 @@ def quad_problem(corners, image_shape):
     return None
 
 
+def rectified_png(path, corners):
+    """(PNG bytes of the crop at ``path`` with its quadrilateral warped upright, None) or (None, why not)."""
+    if corners is None:
+        return None, "no quadrilateral in --coords"
+    image = read_image(path)
+    if image is None:
+        return None, "not a decodable image"
+    problem = quad_problem(corners, image.shape)
+    return (None, problem) if problem else (encode_png(warp_quad_upright(image, corners)), None)
+
+
 def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite=False, coords=None):
     keep = FILTERS[word_filter]
     check_root(root)
@@ -130,25 +141,14 @@ def convert(root, gt_path, output, fmt="lmdb", word_filter="ic13_857", overwrite
                 summary.skip("image missing", name)
                 continue
             if quads is not None:
-                if name not in quads:
-                    summary.skip("no quadrilateral in --coords", name)
-                    continue
-                image = read_image(path)
-                if image is None:
-                    summary.skip("not a decodable image", name)
-                    continue
-                problem = quad_problem(quads[name], image.shape)
-                if problem:
-                    summary.skip(problem, name)
-                    continue
-                write_sample(writer, summary, encode_png(warp_quad_upright(image, quads[name])), label, ext=".png",
-                             where=name)
+                (data, problem), ext = rectified_png(path, quads.get(name)), ".png"
+            else:
+                data, ext = read_image_bytes(path), os.path.splitext(name)[1] or ".png"
+                problem = None if data is not None else "not a decodable image"
+            if problem:
+                summary.skip(problem, name)
                 continue
-            data = read_image_bytes(path)
-            if data is None:
-                summary.skip("not a decodable image", name)
-                continue
-            write_sample(writer, summary, data, label, ext=os.path.splitext(name)[1] or ".png", where=name)
+            write_sample(writer, summary, data, label, ext=ext, where=name)
     return summary
 
 
