@@ -3,8 +3,8 @@
 # handwriting faces), downloaded with apt and unpacked into one folder without installing them, so the machine's
 # own fonts and other trainings' data stay as they are.
 # usage: bash scripts/fetch_debian_fonts.sh [OUTPUT_DIR]        (default data/fonts_debian)
-# Package names as in Debian 12 (bookworm); packages a release lacks are named and skipped.
 # then train with  --data.fonts "[../shared/train/fonts, data/fonts_debian]"
+# Package names as in Debian 12 (bookworm); packages a release lacks are named and skipped.
 # Fonts that do not draw every letter and digit are left out when the generator loads them (sceneocr/data/render.py).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
