@@ -9,7 +9,9 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 output="$(absolute "${1:-$ROOT/data/fonts_debian}")"
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "needs apt-get and dpkg-deb (Debian or Ubuntu)"
+if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    die "needs apt-get and dpkg-deb (Debian or Ubuntu)"
+fi
 if [ -e "$output" ] && [ ! -d "$output" ]; then
     die "$output: exists and is not a folder"
 fi
@@ -56,15 +58,17 @@ done
 # Files are copied in sorted order, so when two packages ship a file of the same name the same one is kept on every
 # machine; the result is moved into place only when complete.
 mkdir -p "$work/out"
+copied=0
 duplicates=0
 while IFS= read -r -d '' font; do
     if [ -e "$work/out/$(basename "$font")" ]; then
         duplicates=$((duplicates + 1))
     else
         cp "$font" "$work/out/"
+        copied=$((copied + 1))
     fi
 done < <(find "$work/tree" -type f \( -iname '*.ttf' -o -iname '*.otf' \) -print0 | sort -z)
 mkdir -p "$(dirname "$output")"
 rmdir "$output" 2>/dev/null || true
 mv "$work/out" "$output"
-echo "$(ls "$output" | wc -l) font files from ${#debs[@]} packages in $output ($duplicates same-named files left out)"
+echo "$copied font files from ${#debs[@]} packages in $output ($duplicates same-named files left out)"
