@@ -32,8 +32,7 @@ def shape_key(label, corners):
 
 def held_out_word_keys(words_dir):
     """:func:`shape_key` of every Task 4.3 crop in ``words_dir`` that the recogniser holds back."""
-    from sceneocr.cli.convert_ic13 import parse_gt
-    from sceneocr.data.detection import parse_icdar15_quad
+    from sceneocr.cli.convert_ic13 import parse_coords, parse_gt
 
     paths = {name: os.path.join(words_dir, name) for name in ("gt.txt", "coords.txt")}
     for path in paths.values():
@@ -42,17 +41,9 @@ def held_out_word_keys(words_dir):
     # Task 4.3 escapes quotes inside labels (\"); the scene files do not.
     labels = {name: label.replace('\\"', '"') for name, label in parse_gt(paths["gt.txt"])}
     keys = set()
-    with open(paths["coords.txt"], encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle.read().splitlines(), 1):
-            if not line.strip():
-                continue
-            if "," not in line:
-                raise ConversionError(f"{paths['coords.txt']}:{number}: expected 'word_N.png,x1,y1,...,x4,y4', "
-                                      f"got {line!r}")
-            name, rest = line.split(",", 1)
-            if name in labels and is_held_out("ic15_words", name):
-                corners, _ = parse_icdar15_quad(rest + ",", f"{paths['coords.txt']}:{number}")
-                keys.add(shape_key(labels[name], corners))
+    for name, corners in parse_coords(paths["coords.txt"]).items():
+        if name in labels and is_held_out("ic15_words", name):
+            keys.add(shape_key(labels[name], corners))
     return keys
 
 
