@@ -223,6 +223,11 @@ def input_widths(value):
     return "must be a list of widths in pixels, each 32-1024"
 
 
+def tall_crop_ratio(value):
+    """eval.tall_crop_ratio: 0 (off), or at least 1 (a crop this many times as tall as wide is also read turned)."""
+    return None if value == 0 or value >= 1 else "must be 0 (off) or at least 1"
+
+
 RANGES = {
     "system.seed": at_least(0),
     "system.device_target": one_of("CPU", "GPU", "Ascend"),
@@ -290,6 +295,7 @@ RANGES = {
     "eval.test_scales": input_scales,
     "eval.box_scale": box_scales,
     "eval.rec_widths": input_widths,
+    "eval.tall_crop_ratio": tall_crop_ratio,
 }
 
 

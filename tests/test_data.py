@@ -11,7 +11,7 @@ from sceneocr.data.charset import Charset
 from sceneocr.data.lmdb_store import LmdbReader, LmdbWriter
 from sceneocr.data.loader import BatchLoader, group_by_width
 from sceneocr.data.synth_words import SyntheticWords
-from sceneocr.data.words import FolderWords, LmdbWords, WordDataset, open_word_source
+from sceneocr.data.words import FolderWords, LmdbWords, WordDataset, open_word_source, prepare_word
 
 
 def png(value, size=(20, 60)):
@@ -374,6 +374,55 @@ def test_evaluation_reads_each_crop_at_the_width_its_aspect_picks(tmp_path):
     assert {p["text"] for p in single} == {"124"}  # one width given: every crop at it
     _, fixed = evaluate_dataset(_WidthReader(), dataset, batch_size=2)
     assert {p["text"] for p in fixed} == {"100"}  # without widths: the dataset's own width
+
+
+def bright_top(height, width):
+    """A crop whose top half is white and bottom half black: turned anticlockwise, its left half is the bright one."""
+    image = np.zeros((height, width, 3), np.uint8)
+    image[: height // 2] = 255
+    return image
+
+
+class _LeftBrightReader:
+    """Stands in for the CRNN: reads the input width, as confident as its left half is brighter than its right."""
+
+    def recognize(self, images, lexicons=None, count=None):
+        half = images.shape[3] // 2
+        return [{"text": str(images.shape[3]),
+                 "confidence": float(np.clip(image[..., :half].mean() - image[..., half:].mean(), 0, 2) / 2)}
+                for image in images]
+
+
+def test_tall_crops_are_read_turned_too_and_the_most_confident_reading_counts(tmp_path):
+    from sceneocr.crnn.task import evaluate_dataset
+    from sceneocr.data.words import split_by_width
+    from sceneocr.e2e import RecognitionPredictor
+
+    # 60 x 20 (ratio 3): turned anticlockwise it reads left-bright at width 100; 24 x 20 (1.2): below the ratio;
+    # 20 x 60: wide, never turned. Upright, each reads 0 confidence (its halves are alike side by side).
+    crops = [bright_top(60, 20), bright_top(24, 20), bright_top(20, 60)]
+    with LmdbWriter(str(tmp_path / "db")) as writer:
+        for k, crop in enumerate(crops):
+            writer.add(cv2.imencode(".png", crop)[1].tobytes(), "abc"[k])
+    dataset = WordDataset(LmdbWords(str(tmp_path / "db")), Charset(), 32, 100, 3)
+    parts = split_by_width(dataset, [40, 100], tall_ratio=1.5)
+    assert [(part.turn, part.width, list(part.ks)) for part in parts] == [
+        (0, 40, [0, 1]), (0, 100, [2]), (1, 100, [0]), (-1, 100, [0])]
+    expected = prepare_word(np.rot90(crops[0], 1), 32, 100, 3)
+    assert np.array_equal(parts[2].load(0)[0], expected)
+
+    _, predictions = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100], tall_ratio=1.5)
+    assert [(p["text"], p.get("turn")) for p in predictions] == [("100", 1), ("40", None), ("100", None)]
+    assert predictions[0]["confidence"] > 0.95  # the resize blurs the edge between the halves a little
+    _, upright = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100])
+    assert [(p["text"], p.get("turn")) for p in upright] == [("40", None), ("40", None), ("100", None)]
+
+    # The predictor, given the same crops, reads them as the evaluation does.
+    reader = RecognitionPredictor(_LeftBrightReader(), widths=(40, 100), batch_size=2, tall_crop_ratio=1.5)
+    assert [text for text, _ in reader(crops)] == [p["text"] for p in predictions]
+    assert reader([np.ascontiguousarray(crops[0][::-1])]) == reader([crops[0]])  # bright bottom: turned clockwise
+    reader.tall_crop_ratio = 0
+    assert [text for text, _ in reader(crops)] == [p["text"] for p in upright]
 
 
 def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):

@@ -27,6 +27,9 @@ def add_arguments(parser):
     parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
     parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
                         help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
+    parser.add_argument("--tall_crop_ratio", type=float, metavar="RATIO",
+                        help="e2e: read crops this many times as tall as wide turned as well, 0: never "
+                             "(as infer.py's; crnn: --eval.tall_crop_ratio)")
     parser.add_argument("--word_prior", type=int, metavar="WORDS",
                         help="crnn, e2e: the CRNN word prior's vocabulary, 0 = greedy readings (as infer.py's; "
                              "the same as --eval.word_prior.vocabulary for crnn)")
@@ -54,7 +57,8 @@ def evaluate_e2e(args):
     setup_run(det_cfg["system"]["device_target"], seed=det_cfg["system"]["seed"])
     predictor = ocr_predictor(det_ckpt=det_ckpt, rec_ckpt=args.rec_ckpt, det_exported=args.det_mindir,
                               rec_exported=args.rec_mindir, det_cfg=det_cfg, backend=args.backend,
-                              rec_widths=args.rec_widths, word_prior=args.word_prior,
+                              rec_widths=args.rec_widths, tall_crop_ratio=args.tall_crop_ratio,
+                              word_prior=args.word_prior,
                               log=lambda line: print(line, file=sys.stderr))
     results, pages, pooled = {}, {}, WordSpotting()
     for spec in args.dataset:

@@ -108,6 +108,10 @@ def parse_args(argv, prog=None):
                         help="recogniser input widths; each crop is read at the narrowest that holds its aspect "
                              "ratio, e.g. 100 for the trained width only (default: the config's eval.rec_widths; the "
                              "shipped CRNN's release settings say 100 124 148 172 200)")
+    parser.add_argument("--tall_crop_ratio", type=float, metavar="RATIO",
+                        help="a crop at least RATIO times as tall as wide is also read turned a quarter either way, "
+                             "the most confident reading kept; 0: never (default: the config's eval.tall_crop_ratio, "
+                             "1.5)")
     parser.add_argument("--word_prior", type=int, metavar="WORDS",
                         help="rescore each reading with the frequencies of this many English words, 0 for the plain "
                              "(greedy) reading (default: the config's eval.word_prior.vocabulary; the shipped CRNN's "
@@ -135,7 +139,9 @@ def build_predictor(args, det_cfg=None):
                          rec_exported=args.rec_mindir, det_config=getattr(args, "det_config", None),
                          rec_config=getattr(args, "rec_config", None), det_cfg=det_cfg,
                          backend=getattr(args, "backend", "auto"), det_scales=getattr(args, "det_scales", None),
-                         rec_widths=getattr(args, "rec_widths", None), word_prior=getattr(args, "word_prior", None),
+                         rec_widths=getattr(args, "rec_widths", None),
+                         tall_crop_ratio=getattr(args, "tall_crop_ratio", None),
+                         word_prior=getattr(args, "word_prior", None),
                          lexicon=getattr(args, "lexicon", None), log=lambda line: print(line, file=sys.stderr))
 
 

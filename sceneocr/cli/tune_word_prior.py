@@ -5,7 +5,8 @@ every combination of vocabulary size, weight, floor and edit distance is scored 
     sceneocr tune-word-prior --model crnn --ckpt runs/crnn_real/checkpoints/best.ckpt --dataset DIR [DIR ...] \\
         --vocabulary 50000 100000 --weight 0.5 0.7 --floor 1e-8 --max_edits 2
 
-The words are read as eval.py reads them (the checkpoint's config: eval.rec_widths, the backend); the table
+The words are read as eval.py reads them (the checkpoint's config: eval.rec_widths, the backend; a tall crop in the
+turn its greedy reading is most confident in, eval.tall_crop_ratio); the table
 gives pooled word accuracy (standard protocol) per setting, best first. Ties go to the smaller vocabulary,
 then the smaller weight and edit distance. Choose on held-back words, never on a set you report.
 """
@@ -45,7 +46,8 @@ def read_words(cfg, args):
     for spec in args.dataset:
         dataset = build_dataset(cfg, recognizer.charset, spec, cfg["data"]["val_samples"], cfg["data"]["val_seed"])
         metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], use_lexicon=False,
-                                                widths=cfg["eval"].get("rec_widths"))
+                                                widths=cfg["eval"].get("rec_widths"),
+                                                tall_ratio=cfg["eval"].get("tall_crop_ratio", 0))
         print(f"{spec}: {metrics['samples']} words, greedy word accuracy {metrics['word_accuracy']:.4f}")
         readings += [(p["label"], p["text"], p["log_probs"]) for p in predictions]
     return readings, recognizer.charset

@@ -7,7 +7,7 @@ from sceneocr.data.loader import BatchLoader
 from sceneocr.data.mixed import MixedWordDataset, shares
 from sceneocr.data.photos import backgrounds_from_config
 from sceneocr.data.render import font_dirs_from_config
-from sceneocr.data.words import WordDataset, open_word_source, split_by_width
+from sceneocr.data.words import WordDataset, more_confident, open_word_source, split_by_width
 from sceneocr.runners import load_exported
 from sceneocr.metrics import POOLED, write_report
 from sceneocr.metrics.text import RecognitionMetrics
@@ -174,21 +174,29 @@ def sample_index(dataset, k):
     return {} if indices is None else {"sample": int(indices[k])}
 
 
-def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None, widths=None):
+def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=True, pooled=None, widths=None,
+                     tall_ratio=0):
     """Word accuracy and friends on one dataset; returns (metrics, per-sample predictions).
 
     Unreadable images are left out, never replaced by other samples: they count in no metric and
     are reported as ``skipped_unreadable``. Lexicons are looked up by each sample's dataset index,
     so a skipped image cannot shift them onto other samples. ``pooled``: a RecognitionMetrics that
     also gets the counts (one result over several datasets). ``widths``: input widths to read the crops at,
-    each at the one its aspect ratio picks (:func:`sceneocr.data.words.pick_width`), as the predictor does."""
+    each at the one its aspect ratio picks (:func:`sceneocr.data.words.pick_width`), as the predictor does.
+    ``tall_ratio`` (eval.tall_crop_ratio): crops at least that many times as tall as wide are also read turned a
+    quarter either way, and the most confident reading counts (its prediction says ``turn``), as the predictor
+    reads them; word datasets only (a mixed training draw has no fixed crops to turn)."""
+    tall_ratio = tall_ratio if isinstance(dataset, WordDataset) else 0
     several = reads_at_several_widths(dataset, widths)
     if several and not isinstance(dataset, WordDataset):
         raise ValueError("eval.rec_widths applies to word datasets read for evaluation, not to mixed training draws")
-    parts = split_by_width(dataset, widths) if several else [dataset]
-    metrics = RecognitionMetrics()
-    predictions, corrupt = [], 0
+    if several or tall_ratio:
+        parts = split_by_width(dataset, widths if several else [dataset.width], tall_ratio)
+    else:
+        parts = [dataset]
+    readings, corrupt = {}, 0   # dataset index -> (label, reading), the most confident of its turns
     for part in parts:
+        turn = getattr(part, "turn", 0)
         loader = BatchLoader(part, batch_size, shuffle=False, drop_last=False, workers=workers, refill=False)
         try:
             for images, labels, count, indices in loader.epoch_with_indices(0):
@@ -197,21 +205,26 @@ def evaluate_dataset(recognizer, dataset, batch_size, workers=0, use_lexicon=Tru
                     lexicons = [part.lexicon(k) for k in indices] + [None] * (len(images) - count)
                     lexicons = lexicons if any(lexicons) else None
                 results = recognizer.recognize(images, lexicons, count=count)[:count]
-                texts = [r["text"] for r in results]
-                lexicon_texts = [r.get("lexicon_text") for r in results] if lexicons else None
-                metrics.update(texts, labels[:count], lexicon_texts)
-                order = [int(part.ks[k]) if part is not dataset else int(k) for k in indices]
-                predictions += [(k, {"label": label, **sample_index(dataset, k), **r})
-                                for k, r, label in zip(order, results, labels[:count])]
+                for k, result, label in zip(indices, results, labels[:count]):
+                    k = int(part.ks[k]) if part is not dataset else int(k)
+                    if turn:
+                        result = {**result, "turn": turn}
+                    if k not in readings or more_confident(result, readings[k][1]):
+                        readings[k] = (label, result)
         finally:
             loader.close()
         corrupt += len(loader.corrupt)
+    order = sorted(readings)
+    labels = [readings[k][0] for k in order]
+    results = [readings[k][1] for k in order]
+    metrics = RecognitionMetrics()
+    metrics.update([r["text"] for r in results], labels, [r.get("lexicon_text") for r in results])
     if pooled is not None:
         pooled.merge(metrics)
     result = metrics.result()
     if corrupt:
         result["skipped_unreadable"] = corrupt
-    return result, [p for _, p in sorted(predictions, key=lambda item: item[0])]
+    return result, [{"label": label, **sample_index(dataset, k), **r} for k, label, r in zip(order, labels, results)]
 
 
 def _log_recognition(name, metrics, logger):
@@ -279,7 +292,7 @@ def train(cfg, run, logger):
             # At the widths evaluation reads at (eval.rec_widths), so best.ckpt is chosen as the release reads.
             network.set_train(False)
             metrics, _ = evaluate_dataset(recognizer, val_set, cfg["eval"]["batch_size"], use_lexicon=False,
-                                          widths=widths)
+                                          widths=widths, tall_ratio=cfg["eval"].get("tall_crop_ratio", 0))
             network.set_train(True)
             return metrics
 
@@ -300,7 +313,7 @@ def evaluate(cfg, datasets, ckpt=None, mindir=None, report=None, logger=print, r
         # An exported file has one input width: eval.rec_widths cannot apply to it.
         widths = None if mindir else cfg["eval"].get("rec_widths")
         metrics, predictions = evaluate_dataset(recognizer, dataset, cfg["eval"]["batch_size"], pooled=pooled,
-                                                widths=widths)
+                                                widths=widths, tall_ratio=cfg["eval"].get("tall_crop_ratio", 0))
         results[spec] = metrics
         all_predictions[spec] = predictions
         _log_recognition(spec, metrics, logger)

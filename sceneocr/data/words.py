@@ -271,10 +271,11 @@ class WordDataset:
 
 class WordsAtWidth:
     """Samples ``ks`` of a :class:`WordDataset` preprocessed at input width ``width`` (a recogniser fed several
-    widths reads each crop at the width its aspect ratio picks, :func:`pick_width`)."""
+    widths reads each crop at the width its aspect ratio picks, :func:`pick_width`), each crop first turned by
+    ``turn`` quarter turns (``np.rot90``: 1 anticlockwise, -1 clockwise)."""
 
-    def __init__(self, dataset, ks, width):
-        self.dataset, self.ks, self.width = dataset, np.asarray(ks, np.int64), int(width)
+    def __init__(self, dataset, ks, width, turn=0):
+        self.dataset, self.ks, self.width, self.turn = dataset, np.asarray(ks, np.int64), int(width), int(turn)
         self.charset, self.height, self.channels = dataset.charset, dataset.height, dataset.channels
 
     def __len__(self):
@@ -288,20 +289,50 @@ class WordsAtWidth:
 
     def load(self, j):
         k = int(self.ks[j])
-        rgb = self.dataset.source.image(int(self.dataset.indices[k]))
+        rgb = turned(self.dataset.source.image(int(self.dataset.indices[k])), self.turn)
         return prepare_word(rgb, self.height, self.width, self.channels), self.dataset.label(k)
 
 
-def split_by_width(dataset, widths):
+# A crop at least this many times as tall as it is wide may hold a word written downwards or upwards; the
+# reader also reads it turned a quarter either way and keeps the most confident reading (eval.tall_crop_ratio).
+QUARTER_TURNS = (1, -1)
+
+
+def is_tall(shape, ratio):
+    """Whether an image of ``shape`` (height, width, ...) is read turned as well (``ratio`` 0: never)."""
+    return bool(ratio) and shape[0] >= ratio * max(shape[1], 1)
+
+
+def turned(rgb, turn):
+    """``rgb`` turned by ``turn`` quarter turns (1 anticlockwise, -1 clockwise), contiguous for OpenCV."""
+    return np.ascontiguousarray(np.rot90(rgb, turn)) if turn else rgb
+
+
+def more_confident(reading, other):
+    """Whether ``reading`` beats ``other``, two readings of one crop in different turns (``turn``: quarter turns,
+    absent when upright): the more confident, the upright one on a tie."""
+    return (reading["confidence"], not reading.get("turn")) > (other["confidence"], not other.get("turn"))
+
+
+def split_by_width(dataset, widths, tall_ratio=0):
     """``dataset`` as one :class:`WordsAtWidth` per width used, each crop at the width its aspect picks. An
-    unreadable crop goes with the first width (its loader counts it there)."""
+    unreadable crop goes with the first width (its loader counts it there). With ``tall_ratio``, the crops at
+    least that many times as tall as wide (:func:`is_tall`) come again in parts turned each way of
+    :data:`QUARTER_TURNS`, at the widths their turned aspect picks."""
     widths = sorted(int(w) for w in widths)
     groups = {}
     for k in range(len(dataset)):
         try:
             shape = dataset.source.image(int(dataset.indices[k])).shape
-            width = pick_width(shape[1] / max(shape[0], 1), widths, dataset.height)
         except ValueError:  # CorruptImage and decoder errors
-            width = widths[0]
-        groups.setdefault(width, []).append(k)
-    return [WordsAtWidth(dataset, ks, width) for width, ks in sorted(groups.items())]
+            groups.setdefault((0, widths[0]), []).append(k)
+            continue
+        groups.setdefault((0, pick_width(shape[1] / max(shape[0], 1), widths, dataset.height)), []).append(k)
+        if is_tall(shape, tall_ratio):
+            width = pick_width(shape[0] / max(shape[1], 1), widths, dataset.height)
+            for turn in QUARTER_TURNS:
+                groups.setdefault((turn, width), []).append(k)
+    # Upright first, then the turns in QUARTER_TURNS' order: readings that tie keep the first (the predictor's order).
+    order = {0: 0, **{turn: rank for rank, turn in enumerate(QUARTER_TURNS, 1)}}
+    return [WordsAtWidth(dataset, ks, width, turn)
+            for (turn, width), ks in sorted(groups.items(), key=lambda item: (order[item[0][0]], item[0][1]))]

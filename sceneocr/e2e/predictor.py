@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from sceneocr.data.images import UnreadableImage, to_rgb  # noqa: F401  (UnreadableImage: part of this API)
-from sceneocr.data.words import pick_width, prepare_word
+from sceneocr.data.words import QUARTER_TURNS, is_tall, more_confident, pick_width, prepare_word, turned
 from sceneocr.geometry import crop_with_margin
 
 
@@ -90,14 +90,17 @@ class RecognitionPredictor:
     """Raw RGB word crops in, ``(text, confidence)`` out: docTR's ``RecognitionPredictor`` for a
     :class:`~sceneocr.crnn.recognizer.Recognizer`. It owns what happens between a crop and the network: the input
     width each crop is read at (the narrowest of ``widths`` that holds its aspect ratio), batching (batches of
-    exactly ``batch_size``, one width at a time, so each width's graph is compiled once) and decoding (greedy, the
-    word prior, a lexicon)."""
+    exactly ``batch_size``, one width at a time, so each width's graph is compiled once), decoding (greedy, the
+    word prior, a lexicon) and turned words: a crop at least ``tall_crop_ratio`` times as tall as wide is also read
+    turned a quarter either way, and the most confident reading is kept (0: never)."""
 
-    def __init__(self, recognizer, height=32, widths=(100,), channels=3, batch_size=32, lexicon=None):
+    def __init__(self, recognizer, height=32, widths=(100,), channels=3, batch_size=32, lexicon=None,
+                 tall_crop_ratio=0.0):
         self.recognizer = recognizer
         self.height, self.widths, self.channels = height, tuple(sorted(widths)), channels
         self.batch_size = batch_size
         self.lexicon = self.normalize_lexicon(lexicon)[0] if lexicon else None
+        self.tall_crop_ratio = tall_crop_ratio
 
     def normalize_lexicon(self, words):
         """(the words as the recogniser can read them, the words it cannot): lower-cased where its alphabet
@@ -118,12 +121,14 @@ class RecognitionPredictor:
     @classmethod
     def from_config(cls, rec_cfg, recognizer, **overrides):
         """Reading settings from the recogniser's config: its input height and channels, ``eval.rec_widths`` (else
-        the width it was trained at; an exported recogniser has only that one), and the batch an ONNX graph takes."""
-        image = rec_cfg["image"]
-        widths = (rec_cfg.get("eval") or {}).get("rec_widths") or (image["width"],)
+        the width it was trained at; an exported recogniser has only that one), ``eval.tall_crop_ratio`` and the
+        batch an ONNX graph takes."""
+        image, evaluation = rec_cfg["image"], rec_cfg.get("eval") or {}
+        widths = evaluation.get("rec_widths") or (image["width"],)
         if recognizer.exported:
             widths = (image["width"],)
-        options = {"height": image["height"], "widths": tuple(widths), "channels": image["channels"]}
+        options = {"height": image["height"], "widths": tuple(widths), "channels": image["channels"],
+                   "tall_crop_ratio": evaluation.get("tall_crop_ratio", 0.0)}
         if recognizer.batch_size:  # an ONNX recogniser takes batches of the size it was exported with
             options["batch_size"] = recognizer.batch_size
         return cls(recognizer, **{**options, **overrides})
@@ -146,6 +151,19 @@ class RecognitionPredictor:
     def __call__(self, crops, lexicon=None):
         """[(text, confidence)] for RGB word crops (arrays); ``lexicon`` (a list of words) over the predictor's."""
         lexicon = self.normalize_lexicon(lexicon)[0] if lexicon is not None else self.lexicon
+        reads = [(i, 0) for i in range(len(crops))]
+        reads += [(i, turn) for i, crop in enumerate(crops) if is_tall(crop.shape, self.tall_crop_ratio)
+                  for turn in QUARTER_TURNS]
+        best = {}
+        for (i, turn), item in zip(reads, self.read([turned(crops[i], turn) for i, turn in reads], lexicon)):
+            item = {**item, "turn": turn} if turn else item
+            if i not in best or more_confident(item, best[i]):
+                best[i] = item
+        return [(best[i].get("lexicon_text", best[i]["text"]),
+                 float(best[i].get("lexicon_confidence", best[i]["confidence"]))) for i in range(len(crops))]
+
+    def read(self, crops, lexicon):
+        """The recogniser's result for each crop as it is (a dict: text, confidence, lexicon_text, ...)."""
         results = [None] * len(crops)
         groups = {}
         for index, crop in enumerate(crops):
@@ -159,8 +177,7 @@ class RecognitionPredictor:
                     batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
                 lexicons = [lexicon] * self.batch_size if lexicon else None
                 for i, item in zip(chunk, self.recognizer.recognize(batch, lexicons, count=len(chunk))):
-                    text = item.get("lexicon_text", item["text"])
-                    results[i] = (text, float(item.get("lexicon_confidence", item["confidence"])))
+                    results[i] = item
         return results
 
 
@@ -286,7 +303,8 @@ def read_lexicon(path):
 
 def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None, rec_ckpt=None, det_exported=None,
                   rec_exported=None, det_config=None, rec_config=None, det_cfg=None, rec_cfg=None, backend="auto",
-                  det_scales=None, rec_widths=None, word_prior=None, lexicon=None, log=None, **options):
+                  det_scales=None, rec_widths=None, tall_crop_ratio=None, word_prior=None, lexicon=None, log=None,
+                  **options):
     """An :class:`OCRPredictor`, the one way every entry point (``sceneocr read``, eval, benchmark) builds one.
 
     ``det`` / ``rec``: the detector and recogniser families (``None`` leaves that stage out: a detector alone
@@ -295,7 +313,8 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
     ``pretrained``. Configs come from ``*_cfg`` (a loaded config) or ``*_config`` (a YAML file), else from the
     checkpoint itself with the release settings of shipped weights (:func:`sceneocr.model_config.resolve_config`).
     ``backend``: auto, mindspore, onnxruntime or onnxruntime-int8 (sceneocr/backends.py). ``det_scales``: detector
-    input sizes (times its own) whose boxes are merged; ``rec_widths``: recogniser input widths; ``word_prior``:
+    input sizes (times its own) whose boxes are merged; ``rec_widths``: recogniser input widths; ``tall_crop_ratio``:
+    a crop this many times as tall as wide is also read turned a quarter either way (0: never); ``word_prior``:
     the word prior's vocabulary (0: greedy readings); ``lexicon``: allowed words (a list, or a file's path).
     ``log``: where the line naming what runs on which backend goes (None: nowhere)."""
     from sceneocr.backends import load_detector, load_recognizer, with_test_scales
@@ -312,6 +331,8 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
         problem = RANGES["eval.rec_widths"](list(rec_widths))
         if problem:
             raise ValueError(f"recogniser widths {list(rec_widths)}: {problem}")
+    if tall_crop_ratio is not None and RANGES["eval.tall_crop_ratio"](tall_crop_ratio):
+        raise ValueError(f"tall_crop_ratio {tall_crop_ratio}: {RANGES['eval.tall_crop_ratio'](tall_crop_ratio)}")
     detector = recognizer = None
     if det:
         if pretrained and not (det_ckpt or det_exported):
@@ -325,6 +346,8 @@ def ocr_predictor(det="deeptext", rec="crnn", *, pretrained=True, det_ckpt=None,
         rec_cfg = rec_cfg or resolve_config("crnn", rec_ckpt, rec_config)
         if rec_widths:
             rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "rec_widths": sorted(int(w) for w in rec_widths)}}
+        if tall_crop_ratio is not None:
+            rec_cfg = {**rec_cfg, "eval": {**rec_cfg["eval"], "tall_crop_ratio": float(tall_crop_ratio)}}
         rec_cfg = with_word_prior(rec_cfg, word_prior)
         recognizer = load_recognizer(rec_cfg, rec_ckpt, rec_exported, backend, options.get("rec_batch_size"))
     if isinstance(lexicon, (str, os.PathLike)):
