@@ -225,7 +225,9 @@ def input_widths(value):
 
 def tall_crop_ratio(value):
     """eval.tall_crop_ratio: 0 (off), or at least 1 (a crop this many times as tall as wide is also read turned)."""
-    return None if value == 0 or value >= 1 else "must be 0 (off) or at least 1"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and (value == 0 or value >= 1):
+        return None
+    return "must be 0 (off) or a number of at least 1"
 
 
 RANGES = {

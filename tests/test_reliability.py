@@ -268,6 +268,9 @@ def test_recogniser_widths_are_checked_before_any_graph_is_built(tmp_path):
     for widths in ([0], [3], [100, 5000]):
         with pytest.raises(ValueError, match=r"recogniser widths .*: must be a list of widths in pixels, each 32-1024"):
             ocr_predictor(rec_widths=widths, pretrained=False)
+    for ratio in (0.5, -1, "2", True):
+        with pytest.raises(ValueError, match=r"tall_crop_ratio .*: must be 0 \(off\) or a number of at least 1"):
+            ocr_predictor(tall_crop_ratio=ratio, pretrained=False)
     image = tmp_path / "a.jpg"
     cv2.imwrite(str(image), np.full((40, 60, 3), 128, np.uint8))
     out = subprocess.run([sys.executable, os.path.join(ROOT, "infer.py"), "--image", str(image), "--rec_widths", "3",
