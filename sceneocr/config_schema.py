@@ -8,6 +8,7 @@ simply unused. Checks return a problem text (``"must be >= 1"``) or None.
 """
 import difflib
 import math
+import numbers
 
 FREE = object()  # below a key whose default is null or {}: any keys, any values
 
@@ -225,7 +226,7 @@ def input_widths(value):
 
 def tall_crop_ratio(value):
     """eval.tall_crop_ratio: 0 (off), or at least 1 (a crop this many times as tall as wide is also read turned)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and (value == 0 or value >= 1):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and (value == 0 or value >= 1):
         return None
     return "must be 0 (off) or a number of at least 1"
 

@@ -401,21 +401,35 @@ def test_tall_crops_are_read_turned_too_and_the_most_confident_reading_counts(tm
     # 60 x 20 (ratio 3): turned anticlockwise it reads left-bright at width 100; 24 x 20 (1.2): below the ratio;
     # 20 x 60: wide, never turned. Upright, each reads 0 confidence (its halves are alike side by side).
     crops = [bright_top(60, 20), bright_top(24, 20), bright_top(20, 60)]
+    labels = ["100", "40", "100", "bad"]  # what the reader answers when it reads each the best way
     with LmdbWriter(str(tmp_path / "db")) as writer:
-        for k, crop in enumerate(crops):
-            writer.add(cv2.imencode(".png", crop)[1].tobytes(), "abc"[k])
+        for crop, label in zip(crops, labels):
+            writer.add(cv2.imencode(".png", crop)[1].tobytes(), label)
+        writer.add(b"not an image", labels[3])  # unreadable: skipped and counted once, turned or not
     dataset = WordDataset(LmdbWords(str(tmp_path / "db")), Charset(), 32, 100, 3)
     parts = split_by_width(dataset, [40, 100], tall_ratio=1.5)
     assert [(part.turn, part.width, list(part.ks)) for part in parts] == [
-        (0, 40, [0, 1]), (0, 100, [2]), (1, 100, [0]), (-1, 100, [0])]
+        (0, 40, [0, 1, 3]), (0, 100, [2]), (1, 100, [0]), (-1, 100, [0])]
     expected = prepare_word(np.rot90(crops[0], 1), 32, 100, 3)
     assert np.array_equal(parts[2].load(0)[0], expected)
 
-    _, predictions = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100], tall_ratio=1.5)
-    assert [(p["text"], p.get("turn")) for p in predictions] == [("100", 1), ("40", None), ("100", None)]
+    metrics, predictions = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100],
+                                            tall_ratio=1.5)
+    assert [(p["label"], p["text"], p.get("turn")) for p in predictions] == [
+        ("100", "100", 1), ("40", "40", None), ("100", "100", None)]
+    assert [p["sample"] for p in predictions] == [0, 1, 2]
     assert predictions[0]["confidence"] > 0.95  # the resize blurs the edge between the halves a little
-    _, upright = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100])
+    assert (metrics["samples"], metrics["word_accuracy"], metrics["skipped_unreadable"]) == (3, 1.0, 1)
+    metrics, upright = evaluate_dataset(_LeftBrightReader(), dataset, batch_size=2, widths=[40, 100])
     assert [(p["text"], p.get("turn")) for p in upright] == [("40", None), ("40", None), ("100", None)]
+    assert (metrics["samples"], metrics["word_accuracy"], metrics["skipped_unreadable"]) == (3, 2 / 3, 1)
+
+    class EvenReader(_LeftBrightReader):  # every reading as confident as any other: the upright one stays
+        def recognize(self, images, lexicons=None, count=None):
+            return [{**item, "confidence": 0.5} for item in super().recognize(images, lexicons, count)]
+
+    _, even = evaluate_dataset(EvenReader(), dataset, batch_size=2, widths=[40, 100], tall_ratio=1.5)
+    assert [(p["text"], p.get("turn")) for p in even] == [("40", None), ("40", None), ("100", None)]
 
     # The predictor, given the same crops, reads them as the evaluation does.
     reader = RecognitionPredictor(_LeftBrightReader(), widths=(40, 100), batch_size=2, tall_crop_ratio=1.5)
@@ -423,6 +437,8 @@ def test_tall_crops_are_read_turned_too_and_the_most_confident_reading_counts(tm
     assert reader([np.ascontiguousarray(crops[0][::-1])]) == reader([crops[0]])  # bright bottom: turned clockwise
     reader.tall_crop_ratio = 0
     assert [text for text, _ in reader(crops)] == [p["text"] for p in upright]
+    assert [text for text, _ in RecognitionPredictor(EvenReader(), widths=(40, 100), tall_crop_ratio=1.5)(crops)] == [
+        p["text"] for p in even]
 
 
 def test_evaluation_over_two_datasets_adds_a_pooled_result(tmp_path, monkeypatch):

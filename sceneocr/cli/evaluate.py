@@ -28,8 +28,8 @@ def add_arguments(parser):
     parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
                         help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
     parser.add_argument("--tall_crop_ratio", type=float, metavar="RATIO",
-                        help="e2e: read crops this many times as tall as wide turned as well, 0: never "
-                             "(as infer.py's; crnn: --eval.tall_crop_ratio)")
+                        help="crnn, e2e: read crops this many times as tall as wide turned as well, 0: never "
+                             "(as infer.py's; the same as --eval.tall_crop_ratio for crnn)")
     parser.add_argument("--word_prior", type=int, metavar="WORDS",
                         help="crnn, e2e: the CRNN word prior's vocabulary, 0 = greedy readings (as infer.py's; "
                              "the same as --eval.word_prior.vocabulary for crnn)")
@@ -81,10 +81,18 @@ def main(argv=None, prog=None):
                       prog=prog)
     if args.word_prior is not None and args.model == "deeptext":
         raise ValueError("--word_prior: the detector reads no words (use it with --model crnn or e2e)")
+    if args.tall_crop_ratio is not None and args.model == "deeptext":
+        raise ValueError("--tall_crop_ratio: the detector reads no words (use it with --model crnn or e2e)")
     if args.model == "crnn":
+        from sceneocr.config_schema import RANGES
         from sceneocr.crnn.word_prior import with_word_prior
 
         cfg = with_word_prior(cfg, args.word_prior)
+        if args.tall_crop_ratio is not None:
+            problem = RANGES["eval.tall_crop_ratio"](args.tall_crop_ratio)
+            if problem:
+                raise ValueError(f"--tall_crop_ratio {args.tall_crop_ratio}: {problem}")
+            cfg = {**cfg, "eval": {**cfg["eval"], "tall_crop_ratio": args.tall_crop_ratio}}
     if args.model == "e2e":
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])

@@ -213,11 +213,12 @@ class OCRPredictor:
     is not used (a recogniser alone reads crops with :meth:`recognize_crops`)."""
 
     def __init__(self, detector, recognizer, rec_height=32, rec_widths=(100,), rec_channels=3, rec_batch_size=32,
-                 margin=0.08, lexicon=None):
+                 margin=0.08, lexicon=None, rec_tall_crop_ratio=0.0):
         if detector is not None and not isinstance(detector, DetectionPredictor):
             detector = DetectionPredictor(detector)
         if recognizer is not None and not isinstance(recognizer, RecognitionPredictor):
-            recognizer = RecognitionPredictor(recognizer, rec_height, rec_widths, rec_channels, rec_batch_size)
+            recognizer = RecognitionPredictor(recognizer, rec_height, rec_widths, rec_channels, rec_batch_size,
+                                              tall_crop_ratio=rec_tall_crop_ratio)
         self.det_predictor, self.rec_predictor = detector, recognizer
         self.margin = margin
         self.lexicon = list(lexicon) if lexicon else None
