@@ -281,6 +281,26 @@ def test_recogniser_widths_are_checked_before_any_graph_is_built(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.jpg"]  # no rank_0/ graph dump, no output folder
 
 
+def test_eval_read_flags_set_the_crnn_eval_settings_and_are_checked(monkeypatch):
+    from sceneocr.cli import evaluate as eval_cli
+
+    seen = {}
+
+    def fake_load_recognizer(cfg, *args, **kwargs):
+        seen["eval"] = cfg["eval"]
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr("sceneocr.backends.load_recognizer", fake_load_recognizer)
+    with pytest.raises(RuntimeError, match="stop here"):
+        eval_cli.main(["--model", "crnn", "--dataset", "synthetic", "--rec_widths", "100", "148",
+                       "--tall_crop_ratio", "2"])
+    assert seen["eval"]["rec_widths"] == [100, 148] and seen["eval"]["tall_crop_ratio"] == 2
+    with pytest.raises(ValueError, match=r"--rec_widths \[100, 3\]: must be a list of widths in pixels"):
+        eval_cli.main(["--model", "crnn", "--dataset", "synthetic", "--rec_widths", "100", "3"])
+    with pytest.raises(ValueError, match=r"--tall_crop_ratio 0.5: must be 0 \(off\)"):
+        eval_cli.main(["--model", "crnn", "--dataset", "synthetic", "--tall_crop_ratio", "0.5"])
+
+
 def test_missing_shipped_weights_name_no_flag_the_command_lacks(tmp_path):
     from sceneocr.weights import WeightsUnavailable, shipped_checkpoint
 

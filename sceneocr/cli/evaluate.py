@@ -26,7 +26,7 @@ def add_arguments(parser):
     parser.add_argument("--det_mindir", help="e2e: exported detector (.mindir or .onnx)")
     parser.add_argument("--rec_mindir", help="e2e: exported recogniser (.mindir or .onnx)")
     parser.add_argument("--rec_widths", nargs="+", type=int, metavar="WIDTH",
-                        help="e2e: recogniser input widths (as infer.py's; crnn: --eval.rec_widths)")
+                        help="crnn, e2e: recogniser input widths (as infer.py's; the same as --eval.rec_widths for crnn)")
     parser.add_argument("--tall_crop_ratio", type=float, metavar="RATIO",
                         help="crnn, e2e: read crops this many times as tall as wide turned as well, 0: never "
                              "(as infer.py's; the same as --eval.tall_crop_ratio for crnn)")
@@ -88,11 +88,14 @@ def main(argv=None, prog=None):
         from sceneocr.crnn.word_prior import with_word_prior
 
         cfg = with_word_prior(cfg, args.word_prior)
-        if args.tall_crop_ratio is not None:
-            problem = RANGES["eval.tall_crop_ratio"](args.tall_crop_ratio)
+        for flag in ("rec_widths", "tall_crop_ratio"):  # the read flags, as eval.* settings of the CRNN config
+            value = getattr(args, flag)
+            if value is None:
+                continue
+            problem = RANGES[f"eval.{flag}"](value)
             if problem:
-                raise ValueError(f"--tall_crop_ratio {args.tall_crop_ratio}: {problem}")
-            cfg = {**cfg, "eval": {**cfg["eval"], "tall_crop_ratio": args.tall_crop_ratio}}
+                raise ValueError(f"--{flag} {value}: {problem}")
+            cfg = {**cfg, "eval": {**cfg["eval"], flag: value}}
     if args.model == "e2e":
         return evaluate_e2e(args)
     setup_run(cfg["system"]["device_target"], seed=cfg["system"]["seed"])
