@@ -26,6 +26,8 @@ from sceneocr.backends import CHOICES as BACKEND_CHOICES
 from sceneocr.resources import PACKAGE_DIR, configs_dir, project_dir
 from sceneocr.runtime import setup_run
 
+CRNN_BASE_CONFIG = os.path.join(configs_dir(), "crnn", "crnn_cpu.yaml")
+
 
 def timed(fn, repeats, warmup=2):
     """Median seconds per call: single calls on this shared 2-core machine vary by up to 20 %."""
@@ -51,7 +53,7 @@ def benchmark_crnn(args):
     from sceneocr.engine.train_step import TrainStep
     from sceneocr.models import create_model, model_defaults
 
-    cfg = load_config("configs/crnn/crnn_cpu.yaml")
+    cfg = load_config(CRNN_BASE_CONFIG)
     charset = build_charset(cfg)
     batch, width = args.batch_size, cfg["image"]["width"]
     rng = np.random.default_rng(0)
@@ -164,7 +166,7 @@ def crnn_breakdown(args):
 
     recipe = os.path.join(configs_dir(), "crnn", "crnn_real_cpu.yaml")
     path = args.config or (recipe if os.path.isdir(os.path.join(project_dir(), "data", "real_words")) else
-                           os.path.join(configs_dir(), "crnn", "crnn_cpu.yaml"))
+                           CRNN_BASE_CONFIG)
     cfg = load_config(path, defaults=default_config("crnn"))
     charset = build_charset(cfg)
     t, data = cfg["train"], cfg["data"]
@@ -271,7 +273,7 @@ def benchmark_e2e(args):
     model.set_train(False)
     h, w = int(model.image_height), int(model.image_width)
     detector = TextDetector(DeepTextDetector(model), h, w, keep_ratio=False, score_threshold=0.0)
-    rec_cfg = load_config("configs/crnn/crnn_cpu.yaml")
+    rec_cfg = load_config(CRNN_BASE_CONFIG)
     recognizer = crnn_task.load_recognizer(rec_cfg)
     predictor = OCRPredictor(detector, recognizer, rec_widths=(rec_cfg["image"]["width"],), rec_batch_size=64)
     image = SyntheticScenes(1, seed=0, height=h, width=w)[0].image
